@@ -1,0 +1,35 @@
+# SMS Copy Studio. Two commands: `make run` and `make test`. Needs only Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint bench clean-db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes, so a second run is fast.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m studio.runner
+
+test: $(STAMP)
+	DJANGO_ENV=test CELERY_BROKER_DIR=$(CURDIR)/var/broker-test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/guards.py
+	$(BIN)/python bench/retrieval.py
+	$(BIN)/python bench/bandit_sim.py
+
+clean-db:
+	$(BIN)/python manage.py db stop

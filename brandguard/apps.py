@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BrandguardConfig(AppConfig):
+    name = "brandguard"
+    verbose_name = "Brand guard"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CopygenConfig(AppConfig):
+    name = "copygen"
+    verbose_name = "Copy generation"

@@ -1,0 +1,1 @@
+"""Contacts, consent, decisions and sends (built in the delivery issue)."""

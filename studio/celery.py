@@ -1,0 +1,33 @@
+"""The Celery app. Broker and backend come from settings (Redis in production, the
+filesystem transport in the quickstart); periodic schedules live here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+
+app = Celery("studio")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _prepare_broker_folders(**_kwargs) -> None:
+    from django.conf import settings
+
+    ensure_broker_folders(settings)
+
+
+def ensure_broker_folders(settings) -> None:
+    """The filesystem transport needs its folders before the first publish or poll."""
+    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        return
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
+    if settings.CELERY_RESULT_BACKEND.startswith("file://"):
+        Path(settings.CELERY_RESULT_BACKEND[len("file://"):]).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,72 @@
+"""The one place that decides who may do what. Every view and API call goes through here.
+
+Roles are checked on the server for every request; templates only use ``roles`` to hide
+what a user cannot do, never as the enforcement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from brandguard.models import Brand
+from studio.models import Membership, Role
+
+# What each action needs. One table, so a reviewer can read the whole policy at once.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "view": frozenset(Role.values),
+    "generate": frozenset({Role.COPYWRITER, Role.BRAND_MANAGER}),
+    "edit": frozenset({Role.COPYWRITER, Role.BRAND_MANAGER}),
+    "submit": frozenset({Role.COPYWRITER, Role.BRAND_MANAGER}),
+    "comment": frozenset(Role.values),
+    "approve": frozenset({Role.APPROVER}),
+    "reject": frozenset({Role.APPROVER}),
+    "request_changes": frozenset({Role.APPROVER}),
+    "retire": frozenset({Role.APPROVER, Role.BRAND_MANAGER}),
+    "manage_policy": frozenset({Role.BRAND_MANAGER}),
+    "manage_guidelines": frozenset({Role.BRAND_MANAGER}),
+    "view_audit": frozenset(Role.values),
+    "view_performance": frozenset(Role.values),
+}
+
+
+@dataclass(frozen=True)
+class BrandAccess:
+    brand: Brand
+    roles: frozenset[str]
+
+    def can(self, action: str) -> bool:
+        return bool(ACTION_ROLES[action] & self.roles)
+
+
+def roles_for(user, brand: Brand) -> frozenset[str]:
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    return frozenset(
+        Membership.objects.filter(user=user, brand=brand).values_list("role", flat=True)
+    )
+
+
+def brands_for(user):
+    return Brand.objects.filter(memberships__user=user).distinct().order_by("name")
+
+
+def get_brand_access(user, slug: str, action: str = "view") -> BrandAccess:
+    """The brand by slug if the user belongs to it (404 otherwise, so outsiders learn
+    nothing), and 403 if the user's roles do not allow ``action``."""
+    brand = Brand.objects.filter(slug=slug).first()
+    if brand is None:
+        raise Http404("No such brand")
+    roles = roles_for(user, brand)
+    if not roles:
+        raise Http404("No such brand")
+    access = BrandAccess(brand=brand, roles=roles)
+    require(access, action)
+    return access
+
+
+def require(access: BrandAccess, action: str) -> None:
+    if not access.can(action):
+        raise PermissionDenied(f"Your role in {access.brand.name} does not allow: {action}")

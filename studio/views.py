@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from studio.models import Role
+from studio.permissions import brands_for, get_brand_access
+
+
+@require_GET
+def root(request: HttpRequest) -> HttpResponse:
+    return redirect("studio:home")
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        row = cursor.fetchone()
+    return JsonResponse({"ok": True, "pgvector": row[0] if row else None})
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    brands = list(brands_for(request.user))
+    if len(brands) == 1:
+        return redirect("studio:brand-home", slug=brands[0].slug)
+    return render(request, "studio/home.html", {"brands": brands})
+
+
+@login_required
+@require_GET
+def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
+    access = get_brand_access(request.user, slug, "view")
+    roles = sorted(Role(role).label for role in access.roles)
+    return render(request, "studio/brand_home.html",
+                  {"access": access, "brand": access.brand, "role_labels": roles})
