@@ -22,7 +22,9 @@ def _setup_django():
 
     from studio import embedded_db
 
-    was_running = embedded_db.is_running(Path(os.environ.get("STUDIO_PGDATA", "var/pgdata")))
+    # Decided before settings load, because loading them starts the server.
+    data_dir = Path(os.environ.get("STUDIO_DATA_DIR") or Path(__file__).resolve().parent.parent / "var")
+    was_running = embedded_db.is_running(Path(os.environ.get("STUDIO_PGDATA") or data_dir / "pgdata"))
     import django
 
     django.setup()
@@ -34,9 +36,11 @@ def _spawn(args: list[str]) -> subprocess.Popen:
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
+    # SIGTERM to the main processes only: gunicorn and celery shut their own children down
+    # gracefully; the process group is killed only if they overstay.
     for child in children:
         if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
+            child.terminate()
     deadline = time.monotonic() + 20
     for child in children:
         try:
