@@ -47,6 +47,9 @@ class BrandPolicy(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="policies")
     version = models.PositiveIntegerField()
     rules = models.JSONField(default=dict)
+    # What offers generated copy may make: {"free_shipping": bool, "max_percent_off": int,
+    # "percent_off_stages": [stage, ...]}. Kept beside the guard rules, versioned with them.
+    offers = models.JSONField(default=dict, blank=True)
     note = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -65,3 +68,14 @@ class BrandPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand} policy v{self.version}"
+
+    def to_policy(self):
+        """The pure engine's Policy, with the brand's identity filled in from the brand."""
+        from brandguard.policy import Policy
+
+        return Policy.from_dict({
+            **self.rules,
+            "brand_name": self.brand.sender_name,
+            "support_contact": self.brand.support_contact,
+            "website_domain": self.brand.website_domain,
+        })

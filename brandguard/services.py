@@ -6,9 +6,27 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from brandguard.models import Brand, BrandPolicy
+from brandguard.policy import Policy
 
 
-def save_policy_version(brand: Brand, *, rules: dict, by=None, note: str = "") -> BrandPolicy:
+def current_policy(brand: Brand) -> tuple[Policy, int | None]:
+    """The brand's current Policy and its version; a brand with no saved policy gets the
+    engine's defaults (version None) so checks still run."""
+    row = BrandPolicy.objects.current_for(brand)
+    if row is None:
+        return Policy(brand_name=brand.sender_name, support_contact=brand.support_contact,
+                      website_domain=brand.website_domain), None
+    return row.to_policy(), row.version
+
+
+def current_offers(brand: Brand) -> dict:
+    row = BrandPolicy.objects.current_for(brand)
+    return dict(row.offers) if row is not None else {}
+
+
+def save_policy_version(
+    brand: Brand, *, rules: dict, offers: dict | None = None, by=None, note: str = ""
+) -> BrandPolicy:
     """Append a new immutable policy version; never edits an old one.
 
     The version number is taken under a row lock on the brand so two managers saving at
@@ -19,8 +37,12 @@ def save_policy_version(brand: Brand, *, rules: dict, by=None, note: str = "") -
             with transaction.atomic():
                 Brand.objects.select_for_update().get(pk=brand.pk)
                 latest = brand.policies.aggregate(v=Max("version"))["v"] or 0
+                if offers is None:
+                    previous = brand.policies.order_by("-version").first()
+                    offers = previous.offers if previous else {}
                 return BrandPolicy.objects.create(
-                    brand=brand, version=latest + 1, rules=rules, created_by=by, note=note
+                    brand=brand, version=latest + 1, rules=rules, offers=offers,
+                    created_by=by, note=note,
                 )
         except IntegrityError:
             continue

@@ -57,12 +57,21 @@ def demo_policy_rules() -> dict:
             "sentiment": [0.0, 1.0],
         },
         "merge_fields": {
-            "first_name": {"max_length": 20, "non_gsm": True},
-            "product_name": {"max_length": 40, "non_gsm": False},
-            "link": {"max_length": 32, "non_gsm": False},
+            # A customer named "Zoë" turns a text into UCS-2: judged at the worst case.
+            "first_name": {"max_length": 15, "non_gsm": True},
+            "product_name": {"max_length": 30, "non_gsm": False},
+            # First-party short links (/l/<code>) on the brand's domain stay under 30.
+            "link": {"max_length": 30, "non_gsm": False},
         },
         "severity_overrides": {},
     }
+
+
+DEMO_OFFERS = {
+    "free_shipping": True,
+    "max_percent_off": 15,
+    "percent_off_stages": ["lapsing", "churned"],
+}
 
 
 @transaction.atomic
@@ -81,5 +90,6 @@ def seed_demo() -> tuple[Brand, tuple[DemoUser, ...]]:
         for role in demo.roles:
             Membership.objects.get_or_create(user=user, brand=brand, role=role)
     if not BrandPolicy.objects.filter(brand=brand).exists():
-        save_policy_version(brand, rules=demo_policy_rules(), note="Demo policy")
+        save_policy_version(brand, rules=demo_policy_rules(), offers=DEMO_OFFERS,
+                            note="Demo policy")
     return brand, DEMO_USERS

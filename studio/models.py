@@ -32,3 +32,23 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.brand} · {self.get_role_display()}"
+
+
+class Comment(models.Model):
+    """A note on one version of a variant; the thread is read across the whole chain."""
+
+    variant = models.ForeignKey("copygen.Variant", on_delete=models.CASCADE,
+                                related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(body=""), name="comment_body_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on #{self.variant_id}"

@@ -40,6 +40,12 @@ class BrandAccess:
     def can(self, action: str) -> bool:
         return bool(ACTION_ROLES[action] & self.roles)
 
+    @property
+    def allowed(self) -> frozenset[str]:
+        """Every action the user may take here; templates test ``'approve' in access.allowed``
+        to hide controls (the server still checks each request)."""
+        return frozenset(action for action in ACTION_ROLES if self.can(action))
+
 
 def roles_for(user, brand: Brand) -> frozenset[str]:
     if not getattr(user, "is_authenticated", False):

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from delivery.api import api_urls as delivery_api_urls
 from studio import views
 
 urlpatterns = [
@@ -11,4 +12,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("studio/", include("studio.studio_urls")),
+    path("api/", delivery_api_urls()),
+    path("", include("delivery.urls")),
 ]

@@ -36,3 +36,116 @@ def make_user(*, brand: Brand | None = None, roles: tuple[str, ...] = (), **over
     for role in roles:
         Membership.objects.create(user=user, brand=brand, role=role)
     return user
+
+
+def make_guideline_document(brand: Brand, **overrides):
+    """A guideline document with no chunks; add them with make_guideline_chunk."""
+    from copygen.models import GuidelineDocument
+
+    n = next(_seq)
+    fields = {
+        "title": f"Guidelines {n}",
+        "kind": GuidelineDocument.Kind.OTHER,
+        "source_name": f"guidelines-{n}.md",
+        "content": "",
+        "content_sha256": f"{n:064x}",
+    }
+    fields.update(overrides)
+    return GuidelineDocument.objects.create(brand=brand, **fields)
+
+
+def make_guideline_chunk(document, *, embedding: list[float], **overrides):
+    """A chunk with a given (synthetic) embedding: no model involved."""
+    from copygen.models import GuidelineChunk
+
+    fields = {
+        "document_version": document.version,
+        "position": document.chunks.count(),
+        "heading": "",
+        "text": f"Chunk of {document.title}",
+    }
+    fields.update(overrides)
+    return GuidelineChunk.objects.create(
+        brand=document.brand, document=document, embedding=embedding, **fields
+    )
+
+
+# --- Review studio (issue 6) ---------------------------------------------------------------
+
+CLEAN_TEXT = "Acme Outdoors: your tent is still in your cart. acme.co/cart Reply STOP to opt out"
+
+
+def make_policy(brand: Brand, *, offers: dict | None = None, **rules):
+    """A saved policy version; rules default to a permissive brand policy."""
+    from brandguard.services import save_policy_version
+
+    base = {"max_segments": 2, "banned_phrases": ["cheap"], "allowed_link_domains": ["acme.co"],
+            "emoji_limit": 1}
+    return save_policy_version(brand, rules={**base, **rules}, offers=offers or {})
+
+
+def make_variant(brand: Brand, *, author=None, text: str = CLEAN_TEXT, status: str = "draft",
+                 **overrides):
+    """A current, checked root variant (v1) as generation would leave it."""
+    from copygen.models import Variant
+    from studio.selectors import check_text
+
+    report = check_text(brand, text, intent=overrides.get("intent", "cart_abandonment"))
+    fields = {"intent": "cart_abandonment", "stage": "active", "provider": "composer",
+              "model_name": "offline composer", "guard_report": report.to_dict(),
+              "policy_version": report.policy_version}
+    fields.update(overrides)
+    if status == "approved" and "approved_by" not in fields:
+        fields["approved_by"] = make_user(brand=brand)
+    return Variant.objects.create(brand=brand, author=author, text=text, status=status,
+                                  **fields)
+
+
+# --- Delivery (issue 5) --------------------------------------------------------------------
+
+POOL_TEXT = "Acme Outdoors: {first_name}, your cart is waiting: {link} Reply STOP to opt out"
+CONSENT_TEXT = ("I agree to receive recurring marketing texts from Acme Outdoors at this "
+                "number. Consent is not a condition of purchase. Msg & data rates may apply.")
+
+
+def make_pool_variant(brand: Brand, *, text: str = POOL_TEXT, intent: str = "cart_abandonment",
+                      stage: str = "active", **overrides):
+    """An approved, current variant in a delivery pool (written by hand, no guard run)."""
+    from copygen.models import Variant
+
+    fields = {"provider": "human", "status": "approved", "is_current": True}
+    fields.update(overrides)
+    if fields["status"] == "approved" and "approved_by" not in fields:
+        fields["approved_by"] = make_user(brand=brand)
+    return Variant.objects.create(brand=brand, intent=intent, stage=stage, text=text, **fields)
+
+
+def make_delivery_settings(brand: Brand, **overrides):
+    from delivery.models import DeliverySettings
+
+    settings, _ = DeliverySettings.objects.update_or_create(brand=brand, defaults=overrides)
+    return settings
+
+
+def make_contact(brand: Brand, phone: str = "+12125550123", *, consent: bool = True,
+                 consent_at=None, **attributes):
+    """A registered contact, by default with a web-form consent grant (TCPA proof)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from delivery.services import record_consent, register_contact
+
+    contact = register_contact(brand, phone, attributes=attributes or None)
+    if consent:
+        record_consent(contact, kind="granted", source="web_form", consent_text=CONSENT_TEXT,
+                       source_detail="https://acme.co/sms-signup", ip="203.0.113.7",
+                       occurred_at=consent_at or timezone.now() - timedelta(days=1))
+    return contact
+
+
+def make_api_key(brand: Brand, *, name: str = "flows") -> str:
+    """A new API key for the brand; returns the plain key."""
+    from delivery.services import create_api_key
+
+    return create_api_key(brand, name=name)[1]

@@ -1,3 +1,5 @@
+"""The shell: root, health, the brand list, brand home, and the pages delivery fills later."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -6,8 +8,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from copygen.models import VariantEvent
 from studio.models import Role
 from studio.permissions import brands_for, get_brand_access
+from studio.selectors import coverage, status_counts
+from studio.views.common import page_context
 
 
 @require_GET
@@ -37,5 +42,25 @@ def home(request: HttpRequest) -> HttpResponse:
 def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_brand_access(request.user, slug, "view")
     roles = sorted(Role(role).label for role in access.roles)
-    return render(request, "studio/brand_home.html",
-                  {"access": access, "brand": access.brand, "role_labels": roles})
+    stages, rows = coverage(access.brand)
+    events = (VariantEvent.objects.filter(brand=access.brand)
+              .select_related("actor", "variant")[:12])
+    return render(request, "studio/brand_home.html", page_context(
+        access, "home", role_labels=roles, counts=status_counts(access.brand),
+        stages=stages, coverage_rows=rows, events=events))
+
+
+@login_required
+@require_GET
+def performance(request: HttpRequest, slug: str) -> HttpResponse:
+    # Delivery (another app) records sends; until flows call the decision API there is
+    # nothing to measure, and the page says so rather than drawing empty charts.
+    access = get_brand_access(request.user, slug, "view_performance")
+    return render(request, "studio/performance.html", page_context(access, "performance"))
+
+
+@login_required
+@require_GET
+def outbox(request: HttpRequest, slug: str) -> HttpResponse:
+    access = get_brand_access(request.user, slug, "view")
+    return render(request, "studio/outbox.html", page_context(access, "outbox"))

@@ -1,0 +1,278 @@
+"""Throughput and latency of POST /api/v1/decisions beside a bare Django JSON view.
+
+Both run on the same gunicorn (loopback, a few workers, production-like settings: DEBUG off)
+against the embedded PostgreSQL, in a database of their own (bench_delivery). The load is
+`wrk` (apt-get install wrk) at 64 concurrent keep-alive connections for a bounded time; if
+wrk is missing, a Python generator (threads with http.client keep-alive) stands in.
+
+Run: .venv/bin/python bench/decisions.py [--duration 15] [--workers 4] [--worker-class sync]
+Writes bench/results/decisions.json. Targets (issue 5): >= 40 % of the bare view's req/s,
+p99 <= 25 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+ENV = {
+    "DJANGO_ENV": "development", "DJANGO_DEBUG": "0", "STUDIO_DB_NAME": "bench_delivery",
+    "DELIVERY_BENCH_BARE_VIEW": "1", "LOG_LEVEL": "WARNING", "SMS_PROVIDER": "console",
+    "DJANGO_SETTINGS_MODULE": "studio.settings",
+}
+PHONES = [f"+1212555{i:04d}" for i in range(200)]
+MERGE = {"first_name": "Sam", "link": "https://acme.co/cart/123"}
+WRK_SCRIPT = """
+local phones = {%(phones)s}
+local n = 0
+request = function()
+  n = n + 1
+  if wrk.method == "GET" then return wrk.format() end
+  local body = string.format(%(body)s, phones[(n %% #phones) + 1])
+  return wrk.format(nil, nil, nil, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format('JSON{"requests": %%d, "seconds": %%f, "errors": %%d, '
+    .. '"non2xx": %%d, "p50_ms": %%f, "p90_ms": %%f, "p99_ms": %%f, "max_ms": %%f}\\n',
+    summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout, summary.errors.status,
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+
+def prepare() -> str:
+    """Migrate the bench database and seed one brand with a pool; return an API key."""
+    os.environ.update(ENV)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                   cwd=ROOT, check=True, env={**os.environ})
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from brandguard.models import Brand
+    from brandguard.services import save_policy_version
+    from copygen.models import Variant
+    from delivery.services import create_api_key, record_consent, register_contact
+
+    brand, created = Brand.objects.get_or_create(slug="bench-delivery", defaults={
+        "name": "Bench Outdoors", "sender_name": "Acme Outdoors",
+        "support_contact": "help@acme.example", "website_domain": "acme.co"})
+    if created:
+        _seed(brand, save_policy_version, Variant, register_contact, record_consent)
+    return create_api_key(brand, name="bench")[1]
+
+
+def _seed(brand, save_policy_version, variant_model, register_contact, record_consent) -> None:
+    from django.contrib.auth import get_user_model
+
+    save_policy_version(brand, rules={"max_segments": 2, "allowed_link_domains": ["acme.co"],
+                                      "merge_fields": {"first_name": {"max_length": 12},
+                                                       "link": {"max_length": 40}}})
+    approver = get_user_model().objects.create(username=f"bench-approver-{brand.pk}")
+    for opener in ("your cart is waiting", "still thinking it over?", "your picks are here"):
+        variant_model.objects.create(
+            brand=brand, intent="cart_abandonment", stage="active", provider="human",
+            status="approved", approved_by=approver,
+            text=f"Acme Outdoors: {{first_name}}, {opener} {{link}} Reply STOP to opt out")
+    for phone in PHONES:
+        contact = register_contact(brand, phone)
+        record_consent(contact, kind="granted", source="import", consent_text="bench consent")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(master: int) -> list[int]:
+    """The gunicorn master, its workers, and the PostgreSQL backends of the bench database."""
+    workers = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+               and _parent(int(p.name)) == master]
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+        backends = [row[0] for row in cursor.fetchall()]
+    return [master, *workers, *backends]
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return -1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int, args: argparse.Namespace) -> subprocess.Popen:
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "studio.wsgi:application",
+               "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+               "--worker-class", args.worker_class, "--threads", str(args.threads),
+               "--keep-alive", "5", "--log-level", "warning", "--backlog", "512"]
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/bench/bare", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not come up")
+
+
+def body_template() -> str:
+    body = {"phone": "%s", "intent": "cart_abandonment", "stage": "active", "merge": MERGE,
+            "send": False}
+    return json.dumps(body)
+
+
+def run_wrk(url: str, *, post: bool, key: str, duration: int, connections: int) -> dict:
+    phones = ", ".join(f'"{p}"' for p in PHONES)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % {"phones": phones, "body": json.dumps(body_template())})
+        if post:
+            script.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = '
+                         f'"application/json"\nwrk.headers["Authorization"] = "Bearer {key}"\n')
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout",
+               "5s", "-s", script.name, url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    line = next(row for row in output.splitlines() if row.startswith("JSON"))
+    stats = json.loads(line[4:])
+    stats["rps"] = stats["requests"] / stats["seconds"]
+    return stats
+
+
+def run_python(url: str, *, post: bool, key: str, duration: int, connections: int) -> dict:
+    """Fallback load generator: `connections` threads, one keep-alive connection each."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+    latencies: list[float] = []
+    errors = [0]
+    stop = time.monotonic() + duration
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+        n = index
+        while time.monotonic() < stop:
+            n += 1
+            body = body_template().replace("%s", PHONES[n % len(PHONES)]) if post else None
+            started = time.perf_counter()
+            try:
+                conn.request("POST" if post else "GET", path, body, headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status < 300
+            except OSError:
+                conn.close()
+                ok = False
+            latencies.append(time.perf_counter() - started)
+            errors[0] += not ok
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.monotonic() - started
+    ordered = sorted(latencies)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    return {"requests": len(ordered), "seconds": seconds, "errors": 0, "non2xx": errors[0],
+            "p50_ms": pick(0.5), "p90_ms": pick(0.9), "p99_ms": pick(0.99),
+            "max_ms": ordered[-1] * 1000, "rps": len(ordered) / seconds}
+
+
+def measure(base: str, key: str, args: argparse.Namespace, master: int) -> dict[str, dict]:
+    load = run_wrk if shutil.which("wrk") and not args.python_client else run_python
+    targets = {"bare view (GET /api/bench/bare)": (f"{base}/api/bench/bare", False),
+               "POST /api/v1/decisions": (f"{base}/api/v1/decisions", True)}
+    results = {}
+    for name, (url, post) in targets.items():
+        load(url, post=post, key=key, duration=3, connections=args.connections)  # warm up
+        pids = server_pids(master)
+        before = {pid: cpu_seconds(pid) for pid in pids}
+        results[name] = load(url, post=post, key=key, duration=args.duration,
+                             connections=args.connections)
+        used = sum(cpu_seconds(pid) - before[pid] for pid in pids)
+        results[name]["server_cpu_ms_per_request"] = 1000 * used / results[name]["requests"]
+        results[name]["generator"] = load.__name__.removeprefix("run_")
+    return results
+
+
+def report(results: dict[str, dict], args: argparse.Namespace) -> dict:
+    bare, api = results.values()
+    ratio = api["rps"] / bare["rps"]
+    print(f"\n{'endpoint':34} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+          f"{'errors':>7} {'CPU ms/req':>11}")
+    for name, row in results.items():
+        print(f"{name:34} {row['rps']:9.0f} {row['p50_ms']:8.1f} {row['p90_ms']:8.1f} "
+              f"{row['p99_ms']:8.1f} {row['errors'] + row['non2xx']:7d} "
+              f"{row['server_cpu_ms_per_request']:11.2f}")
+    print(f"\ndecisions / bare = {ratio:.0%} (target >= 40 %); decisions p99 = "
+          f"{api['p99_ms']:.1f} ms (target <= 25 ms); load average {os.getloadavg()[0]:.1f} "
+          "(other work on this machine shares its cores)")
+    summary = {
+        "config": {"workers": args.workers, "threads": args.threads,
+                   "worker_class": args.worker_class, "connections": args.connections,
+                   "duration_s": args.duration, "cpus": os.cpu_count()},
+        "results": results, "ratio": ratio, "load_average": os.getloadavg(),
+        "targets_met": {"ratio_40pct": ratio >= 0.40, "p99_25ms": api["p99_ms"] <= 25.0},
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "decisions.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--python-client", action="store_true")
+    args = parser.parse_args()
+    key = prepare()
+    port = free_port()
+    server = start_gunicorn(port, args)
+    try:
+        report(measure(f"http://127.0.0.1:{port}", key, args, server.pid), args)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Throughput of the guard engine on one core (issue 3 targets: ``analyze`` >= 100,000
+texts/s, full ``check`` >= 10,000 texts/s).
+
+Run from the repository root: ``.venv/bin/python bench/guards.py [--n 5000] [--repeats 7]``.
+Prints a table and writes ``bench/results/guards.json``.
+
+Modes:
+- ``analyze``: brandguard.segments.analyze, the encoding/segment count alone;
+- ``check``: ``brandguard.check(text, policy)`` as callers use it: every rule, tone with its
+  drivers, worst-case merge-field lengths, ``fixed_text`` and the attributed ``fix_diff``;
+- ``check fix=False``: the send-time re-check, which only needs ``passed``;
+- ``check + to_dict``: ``check`` and then everything materialised for storage, including
+  the re-check of the fixed text (``fixed_findings``, computed on first use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import make_corpus  # noqa: E402
+from brandguard import MergeField, Policy, check  # noqa: E402
+from brandguard.segments import analyze  # noqa: E402
+
+TARGETS = {"analyze": 100_000, "check": 10_000}
+RESULTS = ROOT / "bench" / "results" / "guards.json"
+POLICY = Policy(
+    brand_name="Summit Outfitters",
+    allowed_link_domains=["summitoutfitters.com"],
+    website_domain="summitoutfitters.com",
+    support_contact="help@summitoutfitters.com",
+    merge_fields={
+        "first_name": MergeField(max_length=20, non_gsm=True),
+        "product_name": MergeField(max_length=40),
+    },
+    tone={"urgency": (0.0, 0.6)},
+)
+
+
+def pin_to_one_core() -> str:
+    """Pin to one CPU so the number means "one core" even where threads could help."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned"
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return f"cpu {cpu}"
+
+
+def best_seconds(corpus: list[str], fn: Callable[[str], object], repeats: int
+                 ) -> tuple[float, float]:
+    """Best wall time and best CPU time of ``repeats`` passes (after one warm-up pass).
+
+    Best-of keeps the least disturbed pass; CPU time stays honest when other processes share
+    the core, wall time is the number the target is judged on.
+    """
+    for text in corpus:
+        fn(text)
+    best_wall = best_cpu = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for text in corpus:
+            fn(text)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+    return best_wall, best_cpu
+
+
+def _materialised(text: str) -> dict:
+    return check(text, POLICY).to_dict()
+
+
+MODES: list[tuple[str, str, Callable[[str], object]]] = [
+    ("analyze", "analyze", analyze),
+    ("check", "check", lambda text: check(text, POLICY)),
+    ("check fix=False", "check", lambda text: check(text, POLICY, fix=False)),
+    ("check + to_dict", "check", _materialised),
+]
+
+
+def measure(corpus: list[str], repeats: int) -> list[dict]:
+    rows = []
+    for mode, target_key, fn in MODES:
+        wall, cpu = best_seconds(corpus, fn, repeats)
+        rate = len(corpus) / wall
+        rows.append({
+            "mode": mode,
+            "best_seconds": round(wall, 6),
+            "texts_per_s": round(rate),
+            "us_per_text": round(wall / len(corpus) * 1e6, 2),
+            "cpu_texts_per_s": round(len(corpus) / cpu) if cpu > 0 else None,
+            "target_texts_per_s": TARGETS[target_key],
+            "meets_target": rate >= TARGETS[target_key],
+        })
+    return rows
+
+
+def describe(corpus: list[str]) -> dict:
+    reports = [check(text, POLICY) for text in corpus]
+    rules = Counter(f.rule for report in reports for f in report.findings)
+    return {
+        "generator": "bench.corpus.make_corpus",
+        "seed": 7,
+        "texts": len(corpus),
+        "mean_chars": round(sum(map(len, corpus)) / len(corpus), 1),
+        "encoding": dict(sorted(Counter(r.analysis.encoding for r in reports).items())),
+        "segments": dict(sorted(Counter(r.analysis.segments for r in reports).items())),
+        "passed": sum(r.passed for r in reports),
+        "with_fixed_text": sum(r.fixed_text is not None for r in reports),
+        "findings_by_rule": dict(rules.most_common()),
+    }
+
+
+def print_table(rows: list[dict], corpus: dict, pinned: str) -> None:
+    print(f"brandguard on {corpus['texts']} texts (mean {corpus['mean_chars']} chars, "
+          f"{corpus['passed']} passing), {pinned}, load {os.getloadavg()[0]:.2f}")
+    print(f"{'mode':<18}{'texts/s':>10}{'us/text':>10}{'cpu texts/s':>13}{'target':>9}  ok")
+    for row in rows:
+        ok = "yes" if row["meets_target"] else "NO"
+        print(f"{row['mode']:<18}{row['texts_per_s']:>10,}{row['us_per_text']:>10}"
+              f"{row['cpu_texts_per_s']:>13,}{row['target_texts_per_s']:>9,}  {ok}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    pinned = pin_to_one_core()
+    corpus = make_corpus(n=args.n, seed=7)
+    info = describe(corpus)
+    rows = measure(corpus, args.repeats)
+    print_table(rows, info, pinned)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "benchmark": "brandguard.check and brandguard.segments.analyze",
+        "corpus": info,
+        "policy": POLICY.to_dict(),
+        "repeats": args.repeats,
+        "pinned": pinned,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "results": rows,
+    }, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

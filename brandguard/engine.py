@@ -1,0 +1,73 @@
+"""``check``: run every rule over a text and propose deterministic fixes. Pure: no Django,
+no I/O, no clock, no randomness; the same inputs always give the same report."""
+
+from __future__ import annotations
+
+from brandguard.checks import ALL_CHECKS
+from brandguard.checks.base import Subject
+from brandguard.checks.merge_fields import has_declared_fields, render
+from brandguard.compiled import compile_policy
+from brandguard.fixes import apply_edits, plan_fixes
+from brandguard.policy import MessageContext, Policy
+from brandguard.report import Finding, Report
+from brandguard.rules import effective_severity
+from brandguard.segments import analyze
+from brandguard.tone import score_tone
+
+_DEFAULT_POLICY = Policy()
+_DEFAULT_CONTEXT = MessageContext()
+
+
+def check(
+    text: str,
+    policy: Policy | None = None,
+    context: MessageContext | None = None,
+    *,
+    fix: bool = True,
+) -> Report:
+    """Check ``text`` (a template; ``{field}`` placeholders allowed) against ``policy``.
+
+    With ``fix`` (the default) the report carries ``fixed_text`` and the attributed edits,
+    and ``report.fixed_findings`` re-checks the fixed text (on first use) with a plain check
+    without fixes, so fixing never loops.
+    """
+    policy = policy or _DEFAULT_POLICY
+    context = context or _DEFAULT_CONTEXT
+    subject, findings = _run(text, policy, context)
+    report = Report(
+        text=text,
+        findings=findings,
+        analysis=subject.analysis,
+        tone=subject.tone,
+        typical_segments=subject.typical.segments,
+        worst_case_segments=subject.worst.segments,
+    )
+    if fix and findings:
+        edits = plan_fixes(subject, findings)
+        fixed = apply_edits(text, edits) if edits else text
+        if fixed != text:
+            report.fixed_text = fixed
+            report.fix_diff = edits
+            report._recheck = lambda: _run(fixed, policy, context)[1]
+    return report
+
+
+def _run(text: str, policy: Policy, context: MessageContext) -> tuple[Subject, list[Finding]]:
+    analysis = analyze(text, smart_encoding=policy.smart_encoding)
+    subject = Subject(text, policy, context, compile_policy(policy), analysis)
+    if subject.scan.placeholders and has_declared_fields(subject):
+        fields, placeholders = policy.merge_fields, subject.scan.placeholders
+        subject.typical = analyze(render(text, placeholders, fields, worst=False),
+                                  smart_encoding=policy.smart_encoding)
+        subject.worst = analyze(render(text, placeholders, fields, worst=True),
+                                smart_encoding=policy.smart_encoding)
+    subject.tone = score_tone(subject)
+    overrides = policy.severity_overrides
+    findings = []
+    for rule_check in ALL_CHECKS:
+        for found in rule_check(subject):  # each check returns a (usually empty) list
+            severity = effective_severity(found.rule, overrides)
+            if severity is not None:
+                found.severity = severity
+                findings.append(found)
+    return subject, findings

@@ -1,0 +1,307 @@
+"""Facts about one text, each computed at most once and only when a check asks for it.
+
+Links, e-mail addresses and merge-field placeholders are "protected": their words are not
+copy (a path like /beer-sale or a field named {shot_count} is not the message talking), so
+they are blanked out of ``copy``, the text that lexicons, caps and tone look at. Blanking
+with spaces keeps every offset equal to an offset into the original text.
+
+Speed matters (the whole check has about 100 microseconds): patterns run on the lower-cased
+text without IGNORECASE, and compliance wording is found by walking word tokens instead of
+running one large regex per phrase.
+"""
+
+from __future__ import annotations
+
+import re
+
+from brandguard import lexicon, phrasing
+from brandguard.lexicon import Hit
+
+# Top-level domains accepted for a bare domain without a scheme. A list keeps "e.g.",
+# "U.S." and "3.5" out; schemed URLs accept any host.
+_TLDS = (
+    "com|net|org|edu|gov|co|io|ly|gl|me|us|uk|ca|de|fr|es|it|nl|eu|au|nz|ie|in|jp|app|shop|"
+    "store|info|biz|to|at|gd|gy|cc|ai|sh|link|page|site|online|xyz|club|tv|ws|be|la|gg|li|"
+    "im|vip|live|life|fun|top|am|mx|ch|se|no|dk|fi|pl|ru|su|id|mp|ee|st|ink|news|blog|deals|"
+    "sale|tech|design"
+)
+LINK_RE = re.compile(
+    rf"""(?ix)
+    (?<![\w@.\-/])
+    (?:
+        https?://(?P<host>[^\s/?\#<>"']+)
+      | (?P<bare>(?:[a-z0-9](?:[a-z0-9\-]{{0,61}}[a-z0-9])?\.)+(?:{_TLDS}))(?![\w\-])
+    )
+    (?:[/?\#][^\s<>"]*)?
+    """
+)
+EMAIL_RE = re.compile(r"(?i)\b[\w.+\-]+@(?:[a-z0-9\-]+\.)+[a-z]{2,}\b")
+# "{name}" is the placeholder syntax; anything else made of braces is malformed.
+PLACEHOLDER_RE = re.compile(r"\{+[^{}\n]{0,60}\}+|[{}]")
+VALID_PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+PHONE_RE = re.compile(
+    r"(?<![\w+])(?:\+?1[\s.\-]?)?\(?[2-9]\d{2}\)?[\s.\-]?\d{3}[\s.\-]?\d{4}(?!\d)"
+    r"|\b1?-?8(?:00|33|44|55|66|77|88)-[A-Z0-9\-]{4,}\b"
+)
+_TRAILING_PUNCT = ".,;:!?)]}'\"’”"
+# Emoji as a reader sees them: emoji-presentation characters, text symbols turned emoji by
+# U+FE0F, keycaps, the plain heart. ™ © ® alone are not emoji. The stdlib pattern finds the
+# characters an emoji can start with (or, for keycaps, end with); the slower `regex` module
+# then reads one grapheme cluster at each, never the whole text.
+_EMOJI_START = re.compile(
+    "[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2190-\u2bff\u3030\u303d\u3297\u3299"
+    "\U0001f000-\U0001ffff]|[0-9#*]\ufe0f?\u20e3"
+)
+_EMOJI_RE = None  # compiled on first use: importing `regex` patterns costs start-up time
+# Runs of capitals; whole-word boundaries are checked in Python on the few runs found,
+# which is cheaper than asking the regex engine for \b at every position.
+_CAPS_RE = re.compile(r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’]*[A-ZÀ-ÖØ-Þ]")
+
+Span = tuple[int, int]
+
+
+class lazy:  # noqa: N801 - reads like @property
+    """functools.cached_property without its per-access lock (Python 3.11 takes an RLock)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = fn.__name__
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
+class Link:
+    __slots__ = ("start", "end", "url", "host")
+
+    def __init__(self, start: int, end: int, url: str, host: str) -> None:
+        self.start, self.end, self.url, self.host = start, end, url, host
+
+
+class Placeholder:
+    __slots__ = ("start", "end", "raw", "name")
+
+    def __init__(self, start: int, end: int, raw: str, name: str | None) -> None:
+        # name is None when the syntax is malformed
+        self.start, self.end, self.raw, self.name = start, end, raw, name
+
+
+class Scan:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        low = text.lower()
+        if len(low) != len(text):  # "İ" lower-cases to two characters; keep offsets equal
+            low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        self.low = low.replace("’", "'")
+
+    @lazy
+    def placeholders(self) -> list[Placeholder]:
+        text = self.text
+        if "{" not in text and "}" not in text:
+            return []
+        out = []
+        for m in PLACEHOLDER_RE.finditer(text):
+            valid = VALID_PLACEHOLDER_RE.fullmatch(m.group())
+            out.append(Placeholder(m.start(), m.end(), m.group(), valid and valid.group(1)))
+        return out
+
+    @lazy
+    def links(self) -> list[Link]:
+        return find_links(self.text)
+
+    @lazy
+    def emails(self) -> list[Span]:
+        if "@" not in self.text:
+            return []
+        return [m.span() for m in EMAIL_RE.finditer(self.text)]
+
+    @lazy
+    def protected(self) -> list[Span]:
+        spans = [(p.start, p.end) for p in self.placeholders]
+        spans += [(link.start, link.end) for link in self.links]
+        spans += self.emails
+        return sorted(spans)
+
+    @lazy
+    def copy(self) -> str:
+        return blank(self.text, self.protected)
+
+    @lazy
+    def copy_low(self) -> str:
+        if not self.protected:
+            return self.low
+        low = self.copy.lower()
+        return low.replace("’", "'") if len(low) == len(self.low) else blank(self.low,
+                                                                               self.protected)
+
+    @lazy
+    def tokens(self) -> phrasing.Tokens:
+        return phrasing.Tokens(self.copy_low)
+
+    @lazy
+    def hits(self) -> dict[str, list[Hit]]:
+        return lexicon.scan(self.tokens)
+
+    def hits_for(self, name: str) -> list[Hit]:
+        if lexicon.is_on_demand(name):
+            memo = self.__dict__.setdefault("_on_demand", {})
+            if name not in memo:
+                memo[name] = lexicon.scan_on_demand(self.tokens, name)
+            return memo[name]
+        return self.hits.get(name, [])
+
+    @lazy
+    def emoji(self) -> list[Span]:
+        text = self.text
+        if text.isascii():
+            return []
+        found: list[Span] = []
+        done = 0
+        for hint in _EMOJI_START.finditer(text):
+            start = hint.start()
+            if start < done:
+                continue  # inside the cluster just read (a ZWJ sequence, a flag)
+            m = _emoji_re().match(text, start)
+            if m is not None:
+                found.append(m.span())
+                done = m.end()
+        return found
+
+    @lazy
+    def caps_words(self) -> list[tuple[int, int, str]]:
+        """Whole words in capitals (two letters or more)."""
+        copy = self.copy
+        size = len(copy)
+        out = []
+        for m in _CAPS_RE.finditer(copy):
+            start, end = m.span()
+            if (start and copy[start - 1].isalnum()) or (end < size and copy[end].isalnum()):
+                continue
+            out.append((start, end, m.group()))
+        return out
+
+    @lazy
+    def optout_instructions(self) -> list[Span]:
+        return phrasing.optout_instructions(self.tokens)
+
+    @lazy
+    def nonstandard_optouts(self) -> list[tuple[Span, str]]:
+        return phrasing.nonstandard_optouts(self.tokens, self.text)
+
+    @lazy
+    def help_instructions(self) -> list[Span]:
+        return phrasing.help_instructions(self.tokens)
+
+    @lazy
+    def rates_disclosures(self) -> list[Span]:
+        return phrasing.rates_disclosures(self.tokens)
+
+    @lazy
+    def frequency_disclosures(self) -> list[Span]:
+        return phrasing.frequency_disclosures(self.tokens)
+
+    @lazy
+    def phones(self) -> list[Span]:
+        return [m.span() for m in PHONE_RE.finditer(self.text)]
+
+    @lazy
+    def boilerplate(self) -> list[Span]:
+        """Compliance wording; tone ignores it (STOP is not the brand being grim)."""
+        return sorted(self.optout_instructions + self.help_instructions)
+
+
+def _emoji_re():
+    global _EMOJI_RE
+    if _EMOJI_RE is None:
+        import regex
+
+        _EMOJI_RE = regex.compile(
+            r"(?=\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F|[0-9#*]\uFE0F?\u20E3"
+            r"|\u2764)\X"
+        )
+    return _EMOJI_RE
+
+
+def find_links(text: str) -> list[Link]:
+    """Links, found from each dot between two word characters: a text without such a dot
+    holds no domain, and most of the text is never handed to the regex."""
+    out: list[Link] = []
+    done = -1
+    i = text.find(".")
+    size = len(text)
+    while i != -1:
+        if done < i < size - 1 and text[i - 1].isalnum() and text[i + 1].isalnum():
+            start = max(text.rfind(" ", 0, i), text.rfind("\n", 0, i)) + 1
+            m = LINK_RE.search(text, start)
+            if m is not None and m.start() <= i:
+                link = _link(text, m)
+                if link is not None:
+                    out.append(link)
+                done = m.end()
+        i = text.find(".", i + 1)
+    return out
+
+
+def _link(text: str, m: re.Match[str]) -> Link | None:
+    start, end = m.span()
+    while end > start and text[end - 1] in _TRAILING_PUNCT:
+        end -= 1
+    bare = m.group("bare")
+    if bare and _looks_like_missing_space(bare):
+        return None
+    host = (m.group("host") or bare or "").lower()
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(_TRAILING_PUNCT + ".")
+    if "." not in host:
+        return None
+    return Link(start, end, text[start:end], host)
+
+
+def _looks_like_missing_space(bare: str) -> bool:
+    """"Ends today.Shop now" is a sentence missing a space, not the domain today.shop: a
+    capitalised top-level domain after a lower-case label."""
+    label, _, tld = bare.rpartition(".")
+    return tld[:1].isupper() and not tld.isupper() and not label[-1:].isupper()
+
+
+def blank(text: str, spans: list[Span]) -> str:
+    """Spaces over the spans, so offsets into the result are offsets into ``text``."""
+    if not spans:
+        return text
+    parts = []
+    pos = 0
+    for start, end in spans:
+        if start < pos:
+            start = pos
+        parts.append(text[pos:start])
+        parts.append(" " * max(0, end - start))
+        pos = max(pos, end)
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def inside_any(start: int, end: int, spans: list[Span]) -> bool:
+    return any(s <= start and end <= e for s, e in spans)
+
+
+def overlaps_any(start: int, end: int, spans: list[Span]) -> bool:
+    return any(start < e and s < end for s, e in spans)
+
+
+def host_matches(host: str, domain: str) -> bool:
+    """Exact domain match: the domain itself or a subdomain of it ("acme.co" is not "t.co")."""
+    domain = domain.lower().strip().strip(".")
+    return host == domain or host.endswith("." + domain)
+
+
+def host_in(host: str, domains: frozenset[str]) -> bool:
+    """host_matches against a set, one lookup per label: a.b.bit.ly, b.bit.ly, bit.ly, ly."""
+    while True:
+        if host in domains:
+            return True
+        dot = host.find(".")
+        if dot == -1:
+            return False
+        host = host[dot + 1:]

@@ -1,0 +1,124 @@
+"""The decision API (django-ninja), mounted at /api/. OpenAPI at /api/openapi.json, docs at
+/api/docs. Every bad input gets a typed 4xx: {"error": {"code", "message", "field"}}."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from delivery import selectors, services
+from delivery.models import ApiKey, Decision
+from delivery.schemas import DecisionIn, DecisionOut, ErrorOut, EventAccepted, EventIn
+
+
+class BrandApiKey(HttpBearer):
+    """`Authorization: Bearer <key>`; the key names its brand. Revoked keys stop at once."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        return selectors.active_api_key(token)
+
+
+api = NinjaAPI(
+    title="SMS Copy Studio delivery API", version="1.0.0", urls_namespace="delivery-api",
+    auth=BrandApiKey(),
+    description="Ask for the right approved text for one person now; report what they did.",
+)
+ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+
+
+def error_response(request: HttpRequest, status: int, code: str, message: str,
+                   field: str | None = None) -> HttpResponse:
+    body = {"error": {"code": code, "message": message, "field": field}}
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    # loc is ("body", "<param>", field, ...): drop the transport and the parameter name.
+    path = [str(part) for part in first.get("loc", ())[2:]]
+    return error_response(request, 422, "validation_error", first.get("msg", "invalid input"),
+                          ".".join(path) or None)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "unauthorized", "a valid API key is required "
+                          "(Authorization: Bearer <key>)")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "malformed_body" if exc.status_code == 400 else "http_error"
+    return error_response(request, exc.status_code, code, exc.message)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(request, 400, "malformed_body", "request body too large")
+
+
+@api.exception_handler(services.DeliveryError)
+def on_delivery_error(request: HttpRequest, exc: services.DeliveryError) -> HttpResponse:
+    return error_response(request, exc.status, exc.code, exc.message, exc.field)
+
+
+@api.post("/v1/decisions", response={200: DecisionOut, 409: ErrorOut, **ERRORS},
+          summary="Decide whether, when and which approved text to send", tags=["decisions"])
+def create_decision(request: HttpRequest, payload: DecisionIn):
+    decision = services.decide(
+        request.auth.brand, phone=payload.phone, intent=payload.intent.value,
+        stage=payload.stage.value, merge=payload.merge, send=payload.send,
+        idempotency_key=payload.idempotency_key,
+    )
+    return Status(200, decision_body(decision))
+
+
+def decision_body(decision: Decision) -> dict:
+    return {
+        "decision_id": decision.id, "variant_id": decision.variant_id,
+        "text": decision.text or None, "encoding": decision.encoding or None,
+        "segments": decision.segments,
+        "eligibility": {"status": decision.status, "reason": decision.reason or None,
+                        "send_at": decision.send_at},
+    }
+
+
+@api.post("/v1/events", response={202: EventAccepted, **ERRORS},
+          summary="Report a click, conversion or purchase (idempotent on event_id)",
+          tags=["events"])
+def create_event(request: HttpRequest, payload: EventIn):
+    event, created = services.record_event(
+        request.auth.brand, event_id=payload.event_id, phone=payload.phone, type=payload.type,
+        decision_id=payload.decision_id, occurred_at=payload.occurred_at,
+    )
+    return Status(202, {"event_id": event.event_id, "duplicate": not created})
+
+
+def _typed_405(view):
+    # ninja answers a wrong method with a plain-text 405; keep every 4xx typed.
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405:
+            return response
+        typed = JsonResponse({"error": {"code": "method_not_allowed", "field": None,
+                                        "message": f"use {response['Allow']}"}}, status=405)
+        typed["Allow"] = response["Allow"]
+        return typed
+
+    return wrapper
+
+
+def api_urls():
+    """`api.urls` for studio/urls.py, every operation view wrapped by _typed_405."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = _typed_405(pattern.callback)
+    return patterns, app_name, namespace

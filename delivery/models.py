@@ -1,1 +1,0 @@
-"""Contacts, consent, decisions and sends (built in the delivery issue)."""

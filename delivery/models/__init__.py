@@ -1,0 +1,21 @@
+"""Contacts, consent, decisions and sends. One module per family; import from here."""
+
+from delivery.models.config import ApiKey, DeliverySettings
+from delivery.models.contacts import ConsentEvent, Contact, InboundMessage
+from delivery.models.decisions import ArmState, Decision, Event, ShortLink
+from delivery.models.sends import OutboxMessage, Send, SendStatusEvent
+
+__all__ = [
+    "ApiKey",
+    "ArmState",
+    "ConsentEvent",
+    "Contact",
+    "Decision",
+    "DeliverySettings",
+    "Event",
+    "InboundMessage",
+    "OutboxMessage",
+    "Send",
+    "SendStatusEvent",
+    "ShortLink",
+]

@@ -1,0 +1,106 @@
+"""Per-brand delivery settings and the API keys flows authenticate with."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.db import models
+from django.db.models import F, Q
+
+from brandguard.models import Brand
+from delivery.eligibility import DeliveryPolicy
+
+
+class DeliverySettings(models.Model):
+    """A brand's own limits on top of the law, and how its bandit learns.
+
+    The quiet window can only narrow the legal one: `delivery.quiet_hours.window_for`
+    intersects it with 08:00-21:00 (TCPA) or 08:00-20:00 (FL/OK/MD/WA).
+    """
+
+    class RewardMetric(models.TextChoices):
+        CLICK = "click", "Click on a short link"
+        CONVERSION = "conversion", "Conversion or purchase"
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="delivery_settings")
+    daily_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    weekly_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    reconfirm_after_days = models.PositiveIntegerField(null=True, blank=True)
+    quiet_start = models.TimeField(default=time(21, 0), help_text="No texts from this time…")
+    quiet_end = models.TimeField(default=time(8, 0), help_text="…until this time next morning.")
+    reward_metric = models.CharField(
+        max_length=12, choices=RewardMetric.choices, default=RewardMetric.CLICK
+    )
+    optout_penalty_weight = models.FloatField(default=5.0)
+    penalty_window_days = models.PositiveSmallIntegerField(default=7)
+    attribution_window_days = models.PositiveSmallIntegerField(default=7)
+    # Which inbound texts belong to this brand: Twilio posts the Messaging Service SID and
+    # the number the person texted. Blank means the account-wide sender is shared.
+    messaging_service_sid = models.CharField(max_length=64, blank=True)
+    sender_number = models.CharField(max_length=16, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "delivery settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(quiet_end__lt=F("quiet_start")),
+                                   name="settings_window_not_empty"),
+            models.CheckConstraint(condition=Q(daily_cap__isnull=True) | Q(daily_cap__gte=1),
+                                   name="settings_daily_cap_positive"),
+            models.CheckConstraint(condition=Q(weekly_cap__isnull=True) | Q(weekly_cap__gte=1),
+                                   name="settings_weekly_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(reconfirm_after_days__isnull=True) | Q(reconfirm_after_days__gte=1),
+                name="settings_reconfirm_positive",
+            ),
+            models.CheckConstraint(condition=Q(optout_penalty_weight__gte=0),
+                                   name="settings_penalty_weight_nonnegative"),
+            models.CheckConstraint(condition=Q(reward_metric__in=["click", "conversion"]),
+                                   name="settings_reward_metric_valid"),
+            models.CheckConstraint(
+                condition=Q(penalty_window_days__gte=1) & Q(attribution_window_days__gte=1),
+                name="settings_windows_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery settings for {self.brand_id}"
+
+    @property
+    def policy(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            daily_cap=self.daily_cap, weekly_cap=self.weekly_cap,
+            reconfirm_after_days=self.reconfirm_after_days,
+            quiet_start=self.quiet_start, quiet_end=self.quiet_end,
+        )
+
+    @property
+    def rewarded_event_types(self) -> frozenset[str]:
+        if self.reward_metric == self.RewardMetric.CLICK:
+            return frozenset({"clicked"})
+        return frozenset({"converted", "purchased"})
+
+
+class ApiKey(models.Model):
+    """A brand's bearer key. Only its SHA-256 is stored; the key is shown once."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Shown to tell keys apart.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["brand_id", "-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(key_hash__regex=r"^[0-9a-f]{64}$"),
+                                   name="apikey_hash_is_sha256"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,139 @@
+"""Phone number facts for delivery rules: E.164 parsing, time zones, US state.
+
+Pure: no Django, no I/O. `phonenumbers` carries the numbering-plan metadata; the area code
+table in `delivery.area_codes` carries the state (DOMAIN.md section 4).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+from phonenumbers import timezone as pn_timezone
+
+from delivery.area_codes import TOLL_FREE_AREA_CODES, state_for_area_code
+
+# phonenumbers answers "Etc/Unknown" when it cannot place a number in a zone.
+UNKNOWN_ZONE = "Etc/Unknown"
+
+# Flags that mean "do not send, hold for human review" (DOMAIN.md section 4).
+FLAG_INVALID = "invalid"
+FLAG_TOLL_FREE = "toll_free"
+FLAG_NON_GEOGRAPHIC = "non_geographic"
+FLAG_UNKNOWN_TIMEZONE = "unknown_timezone"
+
+_TYPE_NAMES = {
+    value: name
+    for name, value in vars(PhoneNumberType).items()
+    if name.isupper() and isinstance(value, int)
+}
+
+# Digits plus the separators people paste ("+1 (206) 555-0123"); no letters, no extensions.
+_E164_ISH = re.compile(r"\+[0-9][0-9 ().-]*")
+
+_PARSE_ERRORS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country calling code",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too few digits",
+    NumberParseException.TOO_SHORT_NSN: "too few digits",
+    NumberParseException.TOO_LONG: "too many digits",
+}
+
+_POSSIBLE_ERRORS = {
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country calling code",
+    ValidationResult.TOO_SHORT: "too few digits",
+    ValidationResult.TOO_LONG: "too many digits",
+    ValidationResult.INVALID_LENGTH: "wrong number of digits for its country",
+}
+
+
+class InvalidPhone(ValueError):
+    """The input is not a usable phone number. `message` is safe to show to a user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneFacts:
+    e164: str
+    valid: bool
+    number_type: str
+    region: str | None
+    time_zones: tuple[str, ...]
+    us_state: str | None
+    geographic: bool
+
+    @property
+    def nanp_area_code(self) -> str | None:
+        return self.e164[2:5] if self.e164.startswith("+1") and len(self.e164) == 12 else None
+
+    @property
+    def toll_free(self) -> bool:
+        return self.number_type == "TOLL_FREE" or self.nanp_area_code in TOLL_FREE_AREA_CODES
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Reasons to hold this number for review instead of sending; empty means none."""
+        found = []
+        if not self.valid:
+            found.append(FLAG_INVALID)
+        if self.toll_free:
+            found.append(FLAG_TOLL_FREE)
+        if not self.geographic:
+            found.append(FLAG_NON_GEOGRAPHIC)
+        if not self.time_zones:
+            found.append(FLAG_UNKNOWN_TIMEZONE)
+        return tuple(found)
+
+
+def parse_phone(raw: str, *, allow_invalid: bool = False) -> PhoneFacts:
+    """Parse an E.164 number ("+14155550123"; spaces, dashes and brackets tolerated).
+
+    Raises InvalidPhone for anything that is not a valid number. With allow_invalid=True a
+    number that parses but fails validation (e.g. a stored contact the newer metadata no
+    longer knows) comes back with valid=False so the caller can hold it for review.
+    """
+    number = _parse(raw)
+    valid = phonenumbers.is_valid_number(number)
+    if not valid and not allow_invalid:
+        raise InvalidPhone(f"{raw.strip()!r} is not an assigned phone number range")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneFacts(
+        e164=e164,
+        valid=valid,
+        number_type=_TYPE_NAMES.get(phonenumbers.number_type(number), "UNKNOWN"),
+        region=phonenumbers.region_code_for_number(number),
+        time_zones=_zones(number) if valid else (),
+        us_state=state_for_area_code(e164[2:5]) if number.country_code == 1 else None,
+        geographic=valid and phonenumbers.is_number_geographical(number),
+    )
+
+
+def _parse(raw: str) -> phonenumbers.PhoneNumber:
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidPhone("a phone number is required")
+    text = raw.strip()
+    if not text.startswith("+"):
+        # Without a country code "2065550123" is ambiguous; E.164 is the stored form.
+        raise InvalidPhone(f"{text!r} must start with + and the country code, e.g. +14155550123")
+    if not _E164_ISH.fullmatch(text):
+        raise InvalidPhone(f"{text!r} may only contain digits after the +, e.g. +14155550123")
+    try:
+        number = phonenumbers.parse(text, None)
+    except NumberParseException as exc:
+        problem = _PARSE_ERRORS.get(exc.error_type, "not a phone number")
+        raise InvalidPhone(f"{text!r} is not a phone number: {problem}") from None
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason in _POSSIBLE_ERRORS:
+        raise InvalidPhone(f"{text!r} is not a phone number: {_POSSIBLE_ERRORS[reason]}")
+    return number
+
+
+def _zones(number: phonenumbers.PhoneNumber) -> tuple[str, ...]:
+    zones = tuple(pn_timezone.time_zones_for_number(number))
+    # Normalise "unknown" to an empty tuple so callers test one thing: `if not zones`.
+    return tuple(z for z in zones if z != UNKNOWN_ZONE)

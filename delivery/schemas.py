@@ -1,0 +1,90 @@
+"""Request and response bodies of the decision API (django-ninja / pydantic)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+from pydantic import AfterValidator, AwareDatetime, StringConstraints
+
+from copygen.taxonomy import Intent, Stage
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL text holds neither NUL nor lone surrogates; refuse them as bad input (422)
+    # instead of failing on the insert (500).
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _plausible(value: datetime | None) -> datetime | None:
+    if value is not None and not datetime(2000, 1, 1, tzinfo=UTC) <= value <= datetime(
+            2100, 1, 1, tzinfo=UTC):
+        raise ValueError("must be between 2000 and 2100")
+    return value
+
+
+Text = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$"),
+                 AfterValidator(_storable)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[!-~]+$")]
+MergeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")]
+Phone = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[^\x00]*$"),
+                  AfterValidator(_storable)]
+
+
+class DecisionIn(Schema):
+    phone: Phone = Field(description="E.164, e.g. +14155550123", examples=["+12125550123"])
+    intent: Intent
+    stage: Stage
+    merge: dict[MergeName, Text] = Field(
+        default_factory=dict, max_length=30,
+        description="Values for the copy's {placeholders}; an http(s) URL becomes a "
+                    "first-party short link.")
+    send: bool = Field(False, description="Schedule the text when allowed or deferred.")
+    idempotency_key: Token | None = Field(
+        None, description="Retries with the same key get the same decision.")
+
+
+class Eligibility(Schema):
+    status: Literal["allow", "defer", "deny"]
+    reason: str | None
+    send_at: datetime | None
+
+
+class DecisionOut(Schema):
+    decision_id: UUID
+    variant_id: int | None
+    text: str | None
+    encoding: str | None
+    segments: int
+    eligibility: Eligibility
+
+
+class EventIn(Schema):
+    event_id: Token = Field(examples=["order-1001"])
+    phone: Phone = Field(examples=["+12125550123"])
+    type: Literal["clicked", "converted", "purchased"]
+    decision_id: UUID | None = None
+    occurred_at: Annotated[AwareDatetime | None, AfterValidator(_plausible)] = None
+
+
+class EventAccepted(Schema):
+    event_id: str
+    duplicate: bool
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail

@@ -1,0 +1,230 @@
+"""Getting one Send out exactly once.
+
+1. `schedule_send` writes the Send row (unique idempotency key) and enqueues the task on
+   commit, with the decision's send time as ETA.
+2. `deliver` claims the row with a compare-and-set UPDATE, committed on its own: of any
+   number of redeliveries of the task, one wins and the rest do nothing.
+3. Under the contact's row lock it re-checks eligibility, then calls the provider and records
+   the outcome. `opt_out_contact` takes the same lock, so a STOP is recorded before the
+   re-check (which refuses) or after the call, never in between.
+4. A call that may have reached Twilio (timeout) leaves the row `unknown`; the retry first
+   looks the message up (Twilio has no idempotency key; DOMAIN.md section 6) and only sends
+   again if Twilio never made it. So does a claim whose worker died mid-call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from delivery import quiet_hours
+from delivery.eligibility import Decision as Verdict
+from delivery.models import ConsentEvent, Contact, Decision, OutboxMessage, Send
+from delivery.models.sends import (
+    MAX_VALIDITY_SECONDS,
+    PROVIDER_STATUSES,
+    TERMINAL_STATUSES,
+    statuses_below,
+)
+from delivery.selectors import contact_for_decision, delivery_settings
+from delivery.services.contacts import hold_contact_for_review, opt_out_contact
+from delivery.services.decisions import check_eligibility
+from delivery.services.providers import Handover, Provider, get_provider
+from delivery.services.rewards import count_trial
+from delivery.twilio_client import ProviderError
+
+MAX_ATTEMPTS = 5  # provider calls per send before a transient failure becomes final
+RECONCILE_AFTER = timedelta(seconds=60)  # let a slow create land before looking it up
+DUE_TOLERANCE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: str  # sent | reconciled | canceled | rescheduled | failed | retry | skipped
+    retry_in: int | None = None
+
+
+def schedule_send(decision: Decision) -> Send:
+    send = Send.objects.create(
+        decision=decision, brand_id=decision.brand_id, contact_id=decision.contact_id,
+        idempotency_key=f"decision:{decision.pk}", to_phone=decision.phone,
+        body=decision.text, subject=decision.intent, scheduled_for=decision.send_at,
+        segments=max(1, decision.segments),
+    )
+    transaction.on_commit(partial(enqueue_delivery, send.pk, decision.send_at))
+    return send
+
+
+def enqueue_delivery(send_id: int, eta: datetime | None) -> None:
+    from delivery.tasks import deliver_send
+
+    later = eta if eta is not None and eta > timezone.now() else None
+    deliver_send.apply_async(args=[send_id], eta=later)
+
+
+def claim_lease() -> timedelta:
+    # Longer than any provider call can take: a claim older than this lost its worker.
+    return timedelta(seconds=2 * django_settings.TWILIO_TIMEOUT + 60)
+
+
+def deliver(send_id: int, *, now: datetime | None = None) -> Outcome:
+    now = now or timezone.now()
+    claimed = _claim(send_id, now)
+    if claimed is None:
+        return Outcome("skipped")
+    send, previous = claimed
+    provider = get_provider()
+    if previous != Send.Status.PENDING:
+        found = _reconcile(send, provider, now)
+        if found is not None:
+            return found
+    return _attempt(send, provider, now)
+
+
+def _claim(send_id: int, now: datetime) -> tuple[Send, str] | None:
+    row = Send.objects.filter(pk=send_id).values("status", "claimed_at", "scheduled_for").first()
+    if row is None or not _claimable(row, now):
+        return None
+    won = Send.objects.filter(pk=send_id, status=row["status"], claimed_at=row["claimed_at"]
+                              ).update(status=Send.Status.CLAIMED, claimed_at=now)
+    if not won:
+        return None  # another delivery of the same task got there first
+    return Send.objects.select_related("decision", "brand").get(pk=send_id), row["status"]
+
+
+def _claimable(row: dict, now: datetime) -> bool:
+    status, claimed_at = row["status"], row["claimed_at"]
+    if status == Send.Status.PENDING:
+        return row["scheduled_for"] <= now + DUE_TOLERANCE
+    if status == Send.Status.UNKNOWN:
+        return claimed_at <= now - RECONCILE_AFTER
+    if status == Send.Status.CLAIMED:
+        return claimed_at <= now - claim_lease()
+    return False
+
+
+def _attempt(send: Send, provider: Provider, now: datetime) -> Outcome:
+    with transaction.atomic():
+        outcome = _checked_call(send, provider, now)
+    if outcome.result == "sent":
+        count_trial(send.decision, at=now)  # after the send's own commit (see count_trial)
+    return outcome
+
+
+def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
+    """Under the contact's row lock: re-check, call the provider, record the outcome."""
+    contact = contact_for_decision(send.brand, send.to_phone, intent=send.subject,
+                                   since=send.decision.created_at, lock=True)
+    settings = delivery_settings(send.brand)
+    verdict = check_eligibility(contact, settings, intent=send.subject, now=now,
+                                since=send.decision.created_at, exclude_send=send.pk)
+    if verdict.status == "deny":
+        return _cancel(send, contact, verdict, now)
+    if verdict.status == "defer":
+        return _reschedule(send, verdict.send_at)
+    validity = validity_seconds(now, contact, settings.policy.send_window)
+    send.attempts += 1  # stored with the outcome, in this same transaction
+    try:
+        handover = provider.send(send, validity_period=validity, now=now,
+                                 service=settings.messaging_service_sid)
+    except ProviderError as error:
+        return _failed_call(send, contact, error, now)
+    _handed_over(send, handover, now, provider.name, validity=validity)
+    return Outcome("sent")
+
+
+def validity_seconds(now: datetime, contact: Contact, window: quiet_hours.Window) -> int:
+    """Seconds until the window closes in the earliest zone, so a text still queued then
+    expires instead of arriving in quiet hours (TCPA), capped at Twilio's 36000."""
+    closes = quiet_hours.closes_at(now, contact.time_zones, contact.us_state or None, window)
+    return max(1, min(MAX_VALIDITY_SECONDS, int((closes - now).total_seconds())))
+
+
+def _cancel(send: Send, contact: Contact, verdict: Verdict, now: datetime) -> Outcome:
+    _finish(send, Send.Status.CANCELED, error_message=f"{verdict.reason}: {verdict.detail}")
+    OutboxMessage.objects.create(
+        brand_id=send.brand_id, decision_id=send.decision_id, send=send, to_phone=send.to_phone,
+        body=send.body, kind=OutboxMessage.Kind.BLOCKED, why_not=verdict.reason or "",
+        detail=verdict.detail[:500], created_at=now)
+    if verdict.hold_for_review:
+        hold_contact_for_review(contact, reason=verdict.reason or "")
+    return Outcome("canceled")
+
+
+def _reschedule(send: Send, when: datetime | None) -> Outcome:
+    Send.objects.filter(pk=send.pk, status=Send.Status.CLAIMED).update(
+        status=Send.Status.PENDING, claimed_at=None, scheduled_for=when)
+    transaction.on_commit(partial(enqueue_delivery, send.pk, when))
+    return Outcome("rescheduled")
+
+
+def _failed_call(send: Send, contact: Contact, error: ProviderError, now: datetime) -> Outcome:
+    fields = {"error_code": error.code, "error_message": error.message[:500],
+              "latency_ms": error.latency_ms, "attempts": send.attempts}
+    if error.opted_out:
+        # Twilio 21610: the person texted STOP to this sender. Record it; never retry.
+        _finish(send, Send.Status.FAILED, **fields)
+        opt_out_contact(contact, at=now, source=ConsentEvent.Source.PROVIDER,
+                        detail="Twilio 21610 (unsubscribed recipient)")
+        return Outcome("failed")
+    if error.permanent:
+        _finish(send, Send.Status.FAILED, **fields)
+        return Outcome("failed")
+    if error.may_have_sent:
+        # The create may have reached Twilio: look it up before any retry (DOMAIN.md 6).
+        Send.objects.filter(pk=send.pk, status=Send.Status.CLAIMED).update(
+            status=Send.Status.UNKNOWN, **fields)
+        return Outcome("retry", retry_in=int(RECONCILE_AFTER.total_seconds()) + 5)
+    if send.attempts >= MAX_ATTEMPTS:
+        fields["error_message"] = f"gave up after {send.attempts} attempts: {error.message}"[:500]
+        _finish(send, Send.Status.FAILED, **fields)
+        return Outcome("failed")
+    Send.objects.filter(pk=send.pk, status=Send.Status.CLAIMED).update(
+        status=Send.Status.PENDING, claimed_at=None, **fields)
+    return Outcome("retry", retry_in=backoff_seconds(send.attempts))
+
+
+def backoff_seconds(attempts: int) -> int:
+    return min(600, 15 * 2 ** max(0, attempts - 1))
+
+
+def _finish(send: Send, status: str, **fields) -> None:
+    Send.objects.filter(pk=send.pk).exclude(status__in=TERMINAL_STATUSES).update(
+        status=status, **fields)
+
+
+def _handed_over(send: Send, handover: Handover, now: datetime, provider: str, *,
+                 validity: int | None) -> None:
+    status = handover.status if handover.status in PROVIDER_STATUSES else Send.Status.ACCEPTED
+    fields = {"provider": provider, "provider_sid": handover.sid, "error_code": None,
+              "error_message": "", "sent_at": now, "attempts": send.attempts}
+    if validity is not None:
+        fields["validity_period"] = validity
+    if handover.latency_ms is not None:
+        fields["latency_ms"] = handover.latency_ms
+    if handover.segments:
+        fields["segments"] = handover.segments
+    # Monotonic: a status callback may already have moved the row further.
+    Send.objects.filter(pk=send.pk).update(
+        status=Case(When(status__in=statuses_below(status), then=Value(status)),
+                    default=F("status")), **fields)
+
+
+def _reconcile(send: Send, provider: Provider, now: datetime) -> Outcome | None:
+    try:
+        found = provider.find(send)
+    except ProviderError as error:
+        Send.objects.filter(pk=send.pk, status=Send.Status.CLAIMED).update(
+            status=Send.Status.UNKNOWN, error_message=f"reconcile: {error.message}"[:500])
+        return Outcome("retry", retry_in=int(RECONCILE_AFTER.total_seconds()) + 5)
+    if found is None:
+        return None  # Twilio never made it: sending now cannot double it
+    _handed_over(send, found, now, provider.name, validity=None)
+    count_trial(send.decision, at=now)
+    return Outcome("reconciled")

@@ -1,0 +1,19 @@
+"""Celery tasks: take ids, call one service. The service is idempotent, so a redelivered
+task (acks_late, a lost worker, a Redis visibility timeout on a long ETA) does nothing."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from delivery.services.sending import MAX_ATTEMPTS, deliver
+
+
+@shared_task(bind=True, name="delivery.deliver_send", acks_late=True,
+             max_retries=MAX_ATTEMPTS + 3)
+def deliver_send(self, send_id: int) -> str:
+    outcome = deliver(send_id)
+    if outcome.retry_in is not None:
+        # Only transient provider errors get here; the service counts attempts and turns
+        # the last one into a permanent failure, max_retries is a backstop.
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.result

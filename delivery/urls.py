@@ -1,0 +1,23 @@
+"""Webhooks, short links and (benchmarks only) the bare baseline view."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.urls import path
+
+from delivery import views
+
+app_name = "delivery"
+
+urlpatterns = [
+    path("webhooks/twilio/inbound", views.twilio_inbound, name="twilio-inbound"),
+    path("webhooks/twilio/status", views.twilio_status, name="twilio-status"),
+    path("l/<str:code>", views.short_link, name="short-link"),
+]
+
+# bench/decisions.py compares the API with this view on the same server. It is off unless
+# DEBUG or DELIVERY_BENCH_BARE_VIEW=1 (read here: settings.py belongs to the project shell).
+if settings.DEBUG or os.environ.get("DELIVERY_BENCH_BARE_VIEW") == "1":
+    urlpatterns.append(path("api/bench/bare", views.bench_bare, name="bench-bare"))

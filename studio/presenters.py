@@ -1,0 +1,107 @@
+"""Turn stored check reports and version pairs into what templates draw: highlighted text,
+the segment meter, tone bars and diffs. No database access; plain data in, plain data out."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+
+from brandguard import RULES
+from brandguard.policy import TONE_DIMENSIONS as TONE_ORDER
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    severity: str = ""  # "", "warn" or "block"
+    title: str = ""  # the rules that flagged this stretch, for the <mark title>
+
+
+def highlight(text: str, findings: list[dict]) -> list[Piece]:
+    """Split ``text`` at every finding span boundary; each piece carries the rules covering
+    it. Spans may overlap (a banned phrase in capitals is also shouting), so the pieces are
+    cut at every edge rather than nested."""
+    spans = [(s, e, f) for f in findings for s, e in f.get("spans", []) if 0 <= s < e <= len(text)]
+    edges = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    pieces = []
+    for start, end in zip(edges, edges[1:], strict=False):
+        covering = [f for s, e, f in spans if s <= start and end <= e]
+        if not covering:
+            pieces.append(Piece(text[start:end]))
+            continue
+        severity = "block" if any(f["severity"] == "block" for f in covering) else "warn"
+        title = "; ".join(dict.fromkeys(f"{f['rule']}: {f['message']}" for f in covering))
+        pieces.append(Piece(text[start:end], severity, title))
+    return pieces
+
+
+def meter(report: dict, *, max_segments: int) -> dict:
+    analysis = report.get("analysis") or {}
+    worst = report.get("worst_case_segments", analysis.get("segments", 1))
+    segments = analysis.get("segments", 1)
+    return {
+        "encoding": analysis.get("encoding", "GSM-7"),
+        "segments": segments,
+        "units": analysis.get("units", 0),
+        "per_segment": analysis.get("units_per_segment", 160),
+        "remaining": analysis.get("remaining", 0),
+        "typical": report.get("typical_segments", segments),
+        "worst": worst,
+        "max_segments": max_segments,
+        "over": worst > max_segments,
+        # The worst case is what the limit judges, so that is what the bar shows.
+        "fill": min(100, round(100 * worst / max(max_segments, 1))),
+        "non_gsm": analysis.get("non_gsm", []),
+    }
+
+
+def tone_rows(report: dict) -> list[dict]:
+    rows = []
+    tone = report.get("tone") or {}
+    # JSONB does not keep key order, so the fixed dimension order is restored here.
+    for name in sorted(tone, key=lambda n: (TONE_ORDER.index(n) if n in TONE_ORDER else 99, n)):
+        score = tone[name]
+        low, high = score["range"]
+        rows.append({"name": name, "score": round(score["score"] * 100),
+                     "low": round(low * 100), "high": round(high * 100),
+                     "width": round((high - low) * 100), "in_range": score["in_range"]})
+    return rows
+
+
+def findings_view(report: dict) -> list[dict]:
+    """Findings, blocking first, with the rule's tier for the label."""
+    rows = [{**f, "tier": f.get("tier") or (RULES[f["rule"]].tier.value
+                                            if f["rule"] in RULES else "")}
+            for f in report.get("findings", [])]
+    return sorted(rows, key=lambda f: (f["severity"] != "block", f["rule"]))
+
+
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """(op, text) pieces with op "equal", "ins" or "del", on word boundaries."""
+    a, b = _TOKEN.findall(before), _TOKEN.findall(after)
+    out: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.append(("equal", "".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(("del", "".join(a[i1:i2])))
+        if j2 > j1:
+            out.append(("ins", "".join(b[j1:j2])))
+    return out
+
+
+def json_diff(before: dict, after: dict) -> list[tuple[str, str]]:
+    """Unified diff lines of two JSON documents as (kind, line); kind is add/del/ctx."""
+    a = json.dumps(before, indent=2, sort_keys=True).splitlines()
+    b = json.dumps(after, indent=2, sort_keys=True).splitlines()
+    lines = []
+    for line in list(difflib.unified_diff(a, b, lineterm="", n=1))[2:]:
+        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
+        lines.append((kind, line))
+    return lines

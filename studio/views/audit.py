@@ -1,0 +1,85 @@
+"""Audit: every state change, filterable and exportable, and the per-variant evidence."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from copygen.models import VariantEvent
+from studio import presenters
+from studio.forms import AuditFilterForm, CommentForm, ReasonForm
+from studio.models import Comment
+from studio.permissions import get_brand_access
+from studio.selectors import brand_events, brand_members, chain_of, event_actions
+from studio.views.common import build_cards, get_variant, page_context, policy_facts, report_view
+
+CSV_COLUMNS = ("time", "variant", "version", "action", "from_status", "to_status", "actor",
+               "policy_version", "reason")
+
+
+def _filtered(request, access):
+    form = AuditFilterForm(request.GET or None, members=brand_members(access.brand),
+                           actions=event_actions(access.brand))
+    data = form.cleaned_data if form.is_valid() else {}
+    events = brand_events(access.brand, action=data.get("action", ""), actor=data.get("actor"),
+                          date_from=data.get("date_from"), date_to=data.get("date_to"))
+    return form, events
+
+
+@login_required
+@require_GET
+def audit(request, slug: str):
+    access = get_brand_access(request.user, slug, "view_audit")
+    form, events = _filtered(request, access)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "studio/audit.html#events" if request.htmx else "studio/audit.html"
+    return render(request, template, page_context(access, "audit", form=form, page=page,
+                                                  query=query.urlencode()))
+
+
+@login_required
+@require_GET
+def audit_csv(request, slug: str):
+    access = get_brand_access(request.user, slug, "view_audit")
+    _form, events = _filtered(request, access)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-audit.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for e in events.iterator(chunk_size=500):
+        writer.writerow([e.created_at.isoformat(), e.variant_id, e.version, e.action,
+                         e.from_status, e.to_status, e.actor.username if e.actor else "",
+                         e.policy_version or "", e.reason])
+    return response
+
+
+def _evidence(variant, max_segments: int) -> list[dict]:
+    rows, previous = [], None
+    for row in chain_of(variant).select_related("author", "approved_by"):
+        rows.append({"row": row, "check": report_view(row.guard_report, row.text, max_segments),
+                     "diff": presenters.word_diff(previous.text, row.text) if previous else []})
+        previous = row
+    return list(reversed(rows))
+
+
+@login_required
+@require_GET
+def variant_detail(request, slug: str, pk: int):
+    """The evidence page: every version with its checks, citations, events and comments."""
+    access = get_brand_access(request.user, slug, "view")
+    variant = get_variant(access, pk)
+    chain = chain_of(variant)
+    max_segments, _version = policy_facts(access)
+    return render(request, "studio/variant.html", page_context(
+        access, "queue", variant=variant, card=build_cards([variant], access, request.user)[0],
+        versions=_evidence(variant, max_segments),
+        events=VariantEvent.objects.filter(variant__in=chain).select_related("actor"),
+        comments=Comment.objects.filter(variant__in=chain).select_related("author", "variant"),
+        comment_form=CommentForm(), reason_form=ReasonForm(), here=request.path))

@@ -1,0 +1,74 @@
+"""Guardrails (brand managers): edit the policy, test text against it, see its history."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from brandguard.models import BrandPolicy
+from brandguard.services import current_offers
+from studio import presenters, services
+from studio.forms import TextForm
+from studio.guardrail_forms import GuardrailsForm, initial_from
+from studio.permissions import get_brand_access
+from studio.selectors import check_text
+from studio.views.common import page_context, policy_facts, report_view
+
+
+def _history(brand) -> list[dict]:
+    rows = list(BrandPolicy.objects.filter(brand=brand).select_related("created_by")
+                .order_by("version"))
+    history, previous = [], None
+    for row in rows:
+        before = {"rules": previous.rules, "offers": previous.offers} if previous else {}
+        diff = presenters.json_diff(before, {"rules": row.rules, "offers": row.offers})
+        history.append({"row": row, "diff": diff})
+        previous = row
+    return list(reversed(history))
+
+
+def _context(access, form, test_form, test_report=None) -> dict:
+    return page_context(access, "guardrails", form=form, test_form=test_form,
+                        test=test_report, history=_history(access.brand))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def guardrails(request, slug: str):
+    access = get_brand_access(request.user, slug, "manage_policy")
+    row = BrandPolicy.objects.current_for(access.brand)
+    initial = initial_from(row.rules if row else {}, current_offers(access.brand))
+    form = GuardrailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved = services.save_guardrails(access.brand, by=request.user, rules=form.rules(),
+                                         offers=form.offers(), note=form.cleaned_data["note"])
+        messages.success(request, f"Saved policy v{saved.policy.version}. {saved.sent_back} "
+                         "approved variant(s) failed the new policy and went back to review.")
+        if request.htmx:  # a full page load, so the flash shows where it belongs
+            return HttpResponseClientRedirect(request.path)
+        return redirect("studio:guardrails", slug=slug)
+    template = "studio/guardrails.html#policy-form" if request.htmx else "studio/guardrails.html"
+    return render(request, template, _context(access, form, TextForm()))
+
+
+@login_required
+@require_POST
+def test_guardrails(request, slug: str):
+    """The test pane: paste text, get the report under the current policy."""
+    access = get_brand_access(request.user, slug, "manage_policy")
+    test_form = TextForm(request.POST)
+    report = None
+    if test_form.is_valid():
+        text = test_form.cleaned_data["text"].replace("\r\n", "\n")
+        max_segments, _version = policy_facts(access)
+        report = report_view(check_text(access.brand, text).to_dict(), text, max_segments)
+    if request.htmx:
+        return render(request, "studio/guardrails.html#test-report",
+                      page_context(access, "guardrails", test=report, test_form=test_form))
+    row = BrandPolicy.objects.current_for(access.brand)
+    form = GuardrailsForm(initial=initial_from(row.rules if row else {},
+                                               current_offers(access.brand)))
+    return render(request, "studio/guardrails.html", _context(access, form, test_form, report))

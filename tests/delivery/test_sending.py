@@ -1,0 +1,137 @@
+"""deliver(): the console provider end to end, the last-moment eligibility re-check, the
+validity period, and exactly-once under redelivery and lost workers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from delivery import services
+from delivery.models import ArmState, Decision, OutboxMessage, Send
+from delivery.services.sending import enqueue_delivery
+from delivery.tasks import deliver_send
+from tests.delivery.conftest import MERGE, NOON_NY, NY, phone_open_now
+from tests.factories import make_contact
+
+CONSENTED = NOON_NY - timedelta(days=10)
+
+
+def queue(brand, phone=NY, *, now=NOON_NY) -> Send:
+    decision = services.decide(brand, phone=phone, intent="cart_abandonment", stage="active",
+                               merge=MERGE, send=True, now=now)
+    return decision.send
+
+
+@pytest.fixture
+def contact(pool_brand):
+    return make_contact(pool_brand, NY, consent_at=CONSENTED)
+
+
+def test_the_console_provider_records_the_text_in_the_outbox(pool_brand, contact):
+    send = queue(pool_brand)
+    assert services.deliver(send.pk, now=NOON_NY).result == "sent"
+    send.refresh_from_db()
+    outbox = OutboxMessage.objects.get(kind="sent")
+    assert (send.status, send.provider, send.sent_at) == ("sent", "console", NOON_NY)
+    assert (outbox.to_phone, outbox.body, outbox.send) == (NY, send.body, send)
+    assert send.provider_sid.startswith("CO")
+
+
+def test_a_send_counts_as_one_trial_of_its_arm(pool_brand, contact):
+    send = queue(pool_brand)
+    services.deliver(send.pk, now=NOON_NY)
+    services.deliver(send.pk, now=NOON_NY)
+    arm = ArmState.objects.get(variant_id=send.decision.variant_id)
+    assert (arm.successes, arm.failures) == (0, 1)
+    assert Decision.objects.get().counted_at == NOON_NY
+
+
+@pytest.mark.parametrize(("now", "seconds"), [
+    (datetime(2026, 6, 16, 0, 30, tzinfo=UTC), 30 * 60),  # 20:30 in New York
+    (datetime(2026, 6, 16, 0, 59, 30, tzinfo=UTC), 30),
+    (datetime(2026, 6, 15, 12, 0, tzinfo=UTC), 36_000),  # 13 h left, Twilio's cap is 10 h
+])
+def test_the_validity_period_ends_when_the_window_closes(pool_brand, contact, now, seconds):
+    send = queue(pool_brand, now=now)
+    services.deliver(send.pk, now=now)
+    send.refresh_from_db()
+    assert send.validity_period == seconds
+
+
+def test_the_earliest_closing_zone_sets_the_validity(pool_brand):
+    make_contact(pool_brand, "+12085550123", consent_at=CONSENTED)  # Boise closes first
+    now = datetime(2026, 6, 16, 2, 30, tzinfo=UTC)  # 20:30 in Boise, 19:30 in Los Angeles
+    send = queue(pool_brand, "+12085550123", now=now)
+    services.deliver(send.pk, now=now)
+    assert Send.objects.get().validity_period == 30 * 60
+
+
+def test_a_stop_before_delivery_cancels_the_send_with_the_reason(pool_brand, contact):
+    send = queue(pool_brand)
+    services.opt_out_contact(contact, at=NOON_NY + timedelta(minutes=1), source="keyword")
+    assert services.deliver(send.pk, now=NOON_NY + timedelta(minutes=2)).result == "canceled"
+    send.refresh_from_db()
+    assert send.status == "canceled" and send.sent_at is None
+    blocked = OutboxMessage.objects.get()
+    assert (blocked.kind, blocked.why_not) == ("blocked", "OPTED_OUT")
+
+
+def test_a_send_whose_window_closed_meanwhile_is_deferred_not_sent(
+        pool_brand, contact, django_capture_on_commit_callbacks):
+    before_nine = datetime(2026, 6, 16, 0, 59, tzinfo=UTC)
+    send = queue(pool_brand, now=before_nine)
+    late = before_nine + timedelta(minutes=5)  # the worker was busy: 21:04 in New York
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert services.deliver(send.pk, now=late).result == "rescheduled"
+    send.refresh_from_db()
+    morning = datetime(2026, 6, 16, 12, 0, tzinfo=UTC)
+    assert (send.status, send.scheduled_for) == ("pending", morning)
+    assert [(c.func, c.args) for c in callbacks] == [(enqueue_delivery, (send.pk, morning))]
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_send_does_not_count_against_its_own_cap(pool_brand):
+    # Florida: three per rolling day on a subject. The third, re-checked, must still go.
+    make_contact(pool_brand, "+13055550123", consent_at=CONSENTED)
+    sends = [queue(pool_brand, "+13055550123", now=NOON_NY + timedelta(minutes=m))
+             for m in range(3)]
+    results = [services.deliver(s.pk, now=NOON_NY + timedelta(minutes=5)).result for s in sends]
+    assert results == ["sent", "sent", "sent"]
+
+
+def test_a_task_delivered_three_times_sends_once(pool_brand):
+    phone = phone_open_now()
+    make_contact(pool_brand, phone, consent_at=timezone.now() - timedelta(days=1))
+    send = queue(pool_brand, phone, now=timezone.now())
+    results = [deliver_send(send.pk) for _ in range(3)]
+    assert results == ["sent", "skipped", "skipped"]
+    assert OutboxMessage.objects.filter(kind="sent").count() == 1
+
+
+def test_an_unknown_send_id_is_skipped(db):
+    assert services.deliver(987654, now=NOON_NY).result == "skipped"
+
+
+def test_a_claim_whose_worker_died_before_the_call_is_sent_after_the_lease(pool_brand,
+                                                                          contact):
+    send = queue(pool_brand)
+    Send.objects.filter(pk=send.pk).update(status="claimed", claimed_at=NOON_NY)
+    assert services.deliver(send.pk, now=NOON_NY + timedelta(seconds=10)).result == "skipped"
+    later = NOON_NY + timedelta(minutes=5)
+    assert services.deliver(send.pk, now=later).result == "sent"
+    assert OutboxMessage.objects.filter(kind="sent").count() == 1
+
+
+def test_a_claim_whose_worker_died_after_the_call_is_reconciled_not_resent(pool_brand,
+                                                                         contact):
+    send = queue(pool_brand)
+    services.deliver(send.pk, now=NOON_NY)
+    # As if the worker died after the outbox write but before recording the outcome.
+    Send.objects.filter(pk=send.pk).update(status="claimed", claimed_at=NOON_NY,
+                                           provider_sid=None)
+    later = NOON_NY + timedelta(minutes=5)
+    assert services.deliver(send.pk, now=later).result == "reconciled"
+    assert OutboxMessage.objects.filter(kind="sent").count() == 1
+    assert Send.objects.get().status == "sent"
