@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from copygen.selectors import retrieve_chunks
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +21,7 @@ from brandguard.services import current_offers, current_policy
 from copygen import composer, llm, prompts
 from copygen.models import GenerationRequest, Variant, VariantEvent
 from copygen.schemas import DraftBatch, DraftVariant
+from copygen.selectors import retrieve_chunks
 from copygen.taxonomy import INTENT_DESCRIPTIONS, STAGE_DESCRIPTIONS, Intent, OfferKind, Stage
 
 logger = logging.getLogger(__name__)
