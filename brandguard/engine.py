@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from brandguard.checks import ALL_CHECKS
 from brandguard.checks.base import Subject
-from brandguard.checks.merge_fields import has_declared_fields, render
+from brandguard.checks.merge_fields import case_of, length_cases
 from brandguard.compiled import compile_policy
 from brandguard.fixes import apply_edits, plan_fixes
 from brandguard.policy import MessageContext, Policy
@@ -55,12 +55,12 @@ def check(
 def _run(text: str, policy: Policy, context: MessageContext) -> tuple[Subject, list[Finding]]:
     analysis = analyze(text, smart_encoding=policy.smart_encoding)
     subject = Subject(text, policy, context, compile_policy(policy), analysis)
-    if subject.scan.placeholders and has_declared_fields(subject):
-        fields, placeholders = policy.merge_fields, subject.scan.placeholders
-        subject.typical = analyze(render(text, placeholders, fields, worst=False),
-                                  smart_encoding=policy.smart_encoding)
-        subject.worst = analyze(render(text, placeholders, fields, worst=True),
-                                smart_encoding=policy.smart_encoding)
+    if subject.scan.placeholders:
+        subject.typical, subject.worst = length_cases(
+            text, analysis, subject.scan.placeholders, policy.merge_fields,
+            smart_encoding=policy.smart_encoding)
+    else:
+        subject.typical = subject.worst = case_of(analysis)
     subject.tone = score_tone(subject)
     overrides = policy.severity_overrides
     findings = []

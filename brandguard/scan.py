@@ -44,6 +44,7 @@ PHONE_RE = re.compile(
     r"|\b1?-?8(?:00|33|44|55|66|77|88)-[A-Z0-9\-]{4,}\b"
 )
 _TRAILING_PUNCT = ".,;:!?)]}'\"’”"
+_OPENING_PUNCT = "([{<'\"“‘"
 # Emoji as a reader sees them: emoji-presentation characters, text symbols turned emoji by
 # U+FE0F, keycaps, the plain heart. ™ © ® alone are not emoji. The stdlib pattern finds the
 # characters an emoji can start with (or, for keycaps, end with); the slower `regex` module
@@ -227,16 +228,18 @@ def _emoji_re():
 
 def find_links(text: str) -> list[Link]:
     """Links, found from each dot between two word characters: a text without such a dot
-    holds no domain, and most of the text is never handed to the regex."""
+    holds no domain, and the regex only ever runs on the word around such a dot."""
     out: list[Link] = []
     done = -1
     i = text.find(".")
-    size = len(text)
+    last = len(text) - 1
     while i != -1:
-        if done < i < size - 1 and text[i - 1].isalnum() and text[i + 1].isalnum():
+        if done < i < last and text[i - 1].isalnum() and text[i + 1].isalnum():
             start = max(text.rfind(" ", 0, i), text.rfind("\n", 0, i)) + 1
-            m = LINK_RE.search(text, start)
-            if m is not None and m.start() <= i:
+            while text[start] in _OPENING_PUNCT:
+                start += 1
+            m = LINK_RE.match(text, start)
+            if m is not None and m.end() > i:
                 link = _link(text, m)
                 if link is not None:
                     out.append(link)

@@ -1,23 +1,24 @@
 """Reads for copygen: nearest guideline chunks for a brand.
 
-Retrieval strategy, measured with bench/retrieval.py (k=5, 200 queries per row, 2 shared
-CPUs, embedded PostgreSQL 18 + pgvector 0.8.5; all rows in bench/results/retrieval.json):
+Retrieval strategy, measured with bench/retrieval.py (k=5, 200 queries per row, p50 on 2
+CPUs shared with other work; every row is in bench/results/retrieval.json):
 
 - Exact search by default: the brand's rows (brand index, or a sequential scan when the
-  brand is most of the table) sorted by distance. Recall is 1.0 by construction and the
-  cost grows with the *brand's* chunk count only, ~1 ms per 1,000 chunks: p50 1.4 ms at
-  200 chunks, 2.4 ms at 2,000, 8.5 ms at 5,000, ~107 ms at 100,000. A real brand's whole
-  guideline set is 30-300 chunks, so this is the path every brand takes today.
+  brand is most of the table) sorted by distance. Recall is 1.0 by construction, and the
+  cost grows with the *brand's* chunk count only, ~1 ms per 1,000 chunks: p50 2.5 ms at
+  200 chunks, 2-4 ms at 2,000, 6.5 ms at 5,000, 12 ms at 10,000, 94 ms at 100,000, however
+  big the table. A real brand's whole guideline set is 30-300 chunks: every brand today
+  takes this path.
 - HNSW only when the brand has at least ``EXACT_SEARCH_MAX_CHUNKS`` chunks AND at least
   ``HNSW_MIN_SHARE`` of the table. The index holds every brand's vectors, so a brand
   filter throws away most of what a small-share brand's scan visits; even with
   ``hnsw.iterative_scan = relaxed_order`` (which keeps scanning until k rows pass the
-  filter) recall@5 fell to 0.90 at a 4.2 % share, 0.72 at 2.1 % and 0.63 at 0.2 %, at
-  10-50 ms, while at >= 6 % share it stayed >= 0.98 at 2-3 ms. A brand count alone is not
-  enough: 2,500 chunks in a 120k-row table is exactly the bad case.
-- ``hnsw.ef_search`` = 100 (default 40): with tighter clusters 40 already gives 0.985 at
-  100k, but on a harder spread (bench ``--noise 1.5``) 40 gave 0.94 and 100 gave 1.0 for
-  an 84 %-share brand (0.97 at 8 %), for +0.3-0.5 ms.
+  filter) recall@5 was 0.90 at a 4.2 % share, 0.73 at 2.1 % and 0.64 at 0.2 % (at 7-70
+  ms), while from a 6 % share up it was >= 0.996 at 1.7-3.6 ms. So the brand's count alone
+  cannot decide: 2,500 chunks in a 120k-row table is exactly the bad case.
+- ``hnsw.ef_search`` = 100 (pgvector's default is 40): at 100k chunks 40 gave recall 0.975
+  on the standard data and 0.94 on a wider spread (``--noise 1.5``), where 100 gave 1.0;
+  the price is < 0.5 ms.
 
 Both strategies pin their plan with transaction-local planner settings, restored
 afterwards, so neither leaks into the caller's transaction.

@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
+from brandguard.models import Brand
 from delivery import selectors, services
 from delivery.models import ApiKey, Decision
 from delivery.schemas import DecisionIn, DecisionOut, ErrorOut, EventAccepted, EventIn
@@ -30,6 +31,11 @@ api = NinjaAPI(
     description="Ask for the right approved text for one person now; report what they did.",
 )
 ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+
+
+def _brand(request: HttpRequest) -> Brand:
+    key: ApiKey = request.auth  # type: ignore[attr-defined]  # set by BrandApiKey
+    return key.brand
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str,
@@ -73,7 +79,7 @@ def on_delivery_error(request: HttpRequest, exc: services.DeliveryError) -> Http
           summary="Decide whether, when and which approved text to send", tags=["decisions"])
 def create_decision(request: HttpRequest, payload: DecisionIn):
     decision = services.decide(
-        request.auth.brand, phone=payload.phone, intent=payload.intent.value,
+        _brand(request), phone=payload.phone, intent=payload.intent.value,
         stage=payload.stage.value, merge=payload.merge, send=payload.send,
         idempotency_key=payload.idempotency_key,
     )
@@ -95,7 +101,7 @@ def decision_body(decision: Decision) -> dict:
           tags=["events"])
 def create_event(request: HttpRequest, payload: EventIn):
     event, created = services.record_event(
-        request.auth.brand, event_id=payload.event_id, phone=payload.phone, type=payload.type,
+        _brand(request), event_id=payload.event_id, phone=payload.phone, type=payload.type,
         decision_id=payload.decision_id, occurred_at=payload.occurred_at,
     )
     return Status(202, {"event_id": event.event_id, "duplicate": not created})

@@ -44,8 +44,11 @@ def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: dateti
     """The contact with everything a decision reads about them, in one query: current
     consent, whether they were ever texted, whether a purchase since `since` (minus the
     lookback) suppresses this intent. `lock` takes the row lock the sender relies on."""
-    texted = Send.objects.filter(contact=OuterRef("pk")).exclude(status=Send.Status.CANCELED)
-    contacts = contacts_with_consent().annotate(texted=Exists(texted))
+    contacts = contacts_with_consent()
+    if not lock:  # only a new decision asks (first message: CTIA opt-out instructions)
+        texted = Send.objects.filter(contact=OuterRef("pk")).exclude(
+            status=Send.Status.CANCELED)
+        contacts = contacts.annotate(texted=Exists(texted))
     if intent in SUPPRESSIBLE_INTENTS:
         contacts = contacts.annotate(suppressed=Exists(_purchases(since).filter(
             brand_id=OuterRef("brand_id"), phone=OuterRef("phone"))))
@@ -60,11 +63,12 @@ def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: dateti
 def consent_state(contact: Contact) -> ConsentState:
     if not hasattr(contact, "consent_kind"):
         contact = contacts_with_consent().get(pk=contact.pk)
-    granted = contact.consent_kind == ConsentEvent.Kind.GRANTED
+    kind = getattr(contact, "consent_kind", None)  # annotated by contacts_with_consent()
+    granted = kind == ConsentEvent.Kind.GRANTED
     return ConsentState(
         granted=granted,
-        granted_at=contact.consent_at if granted else None,
-        revoked=contact.consent_kind == ConsentEvent.Kind.REVOKED,
+        granted_at=getattr(contact, "consent_at", None) if granted else None,
+        revoked=kind == ConsentEvent.Kind.REVOKED,
         opted_out=contact.opted_out,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from delivery.services.sending import MAX_ATTEMPTS, deliver
+from delivery.services.sending import MAX_ATTEMPTS, deliver, sweep_stalled_sends
 
 
 @shared_task(bind=True, name="delivery.deliver_send", acks_late=True,
@@ -17,3 +17,9 @@ def deliver_send(self, send_id: int) -> str:
         # the last one into a permanent failure, max_retries is a backstop.
         raise self.retry(countdown=outcome.retry_in)
     return outcome.result
+
+
+@shared_task(name="delivery.sweep_stalled_sends", acks_late=True)
+def sweep_stalled_sends_task() -> int:
+    """Periodic safety net; add it to the beat schedule in studio/celery.py."""
+    return len(sweep_stalled_sends())

@@ -28,9 +28,11 @@ def _signed(request: HttpRequest) -> bool:
     """X-Twilio-Signature over the public URL Twilio called (we may sit behind a proxy, so
     the URL is rebuilt from PUBLIC_BASE_URL, never from the Host header; DOMAIN.md 6)."""
     token = settings.TWILIO_AUTH_TOKEN
+    if not token:
+        return False  # nothing to verify with: refuse rather than trust
     url = settings.PUBLIC_BASE_URL + request.get_full_path()
-    signature = request.headers.get("X-Twilio-Signature")
-    return bool(token) and validate_signature(url, request.POST, signature, token)
+    return validate_signature(url, request.POST, request.headers.get("X-Twilio-Signature"),
+                              token)
 
 
 def _twiml(message: str | None) -> HttpResponse:

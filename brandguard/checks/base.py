@@ -28,8 +28,9 @@ class Subject:
         self.compiled = compiled
         self.scan = Scan(text)
         self.analysis = analysis  # SegmentAnalysis of the template as sent
-        self.typical: Any = analysis  # set by the engine when merge fields are present
-        self.worst: Any = analysis
+        # LengthCase of the template with its merge fields filled in (set by the engine)
+        self.typical: Any = None
+        self.worst: Any = None
         self.tone: dict[str, ToneScore] = {}  # set by the engine before the tone checks
         self.memo: dict[str, Any] = {}  # facts a check computes and another reuses
 

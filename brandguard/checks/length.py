@@ -35,7 +35,8 @@ def check_length(s: Subject) -> list[Finding]:
 
 
 def _worst_case_detail(s: Subject) -> str:
-    if s.worst is s.analysis:
+    fields = s.policy.merge_fields
+    if not any(p.name in fields for p in s.scan.placeholders if p.name):
         return f" ({s.worst.encoding}, {s.worst.units} {_unit_name(s.worst.encoding)})"
     flips = [n for n, mf in s.policy.merge_fields.items() if mf.non_gsm and f"{{{n}}}" in s.text]
     why = f"; {', '.join(flips)} may hold non-GSM characters" if flips else ""
@@ -58,7 +59,7 @@ def _overflow_spans(s: Subject) -> list[Span]:
 
 
 def check_max_body(s: Subject) -> list[Finding]:
-    size = len(s.worst.sent_text)
+    size = s.worst.characters
     if size <= TWILIO_MAX_BODY:
         return []
     return [finding(

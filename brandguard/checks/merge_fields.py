@@ -14,11 +14,13 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 from brandguard.checks.base import Subject, finding
 from brandguard.policy import MergeField
 from brandguard.report import Finding
 from brandguard.scan import Placeholder
+from brandguard.segments import analyze
 
 GSM_FILL = "a"
 NON_GSM_FILL = "中"  # one UTF-16 unit, outside GSM-7, never transliterated
@@ -82,6 +84,63 @@ def _closest_cached(name: str, names: tuple[str, ...]) -> str | None:
     return f"{{{match[0]}}}" if match else None
 
 
+class LengthCase(NamedTuple):
+    """One rendering of the template, as LENGTH and MAX_BODY judge it."""
+
+    encoding: str
+    segments: int
+    units: int
+    characters: int  # of the body as sent: Twilio's 1,600 limit counts these
+
+
+def case_of(analysis: Any) -> LengthCase:
+    return LengthCase(analysis.encoding, analysis.segments, analysis.units,
+                      len(analysis.sent_text))
+
+
+def length_cases(text: str, analysis: Any, placeholders: list[Placeholder],
+                 fields: dict[str, MergeField], *, smart_encoding: bool
+                 ) -> tuple[LengthCase, LengthCase]:
+    """(typical, worst case) of the template with its declared fields filled in."""
+    replaced = [p for p in placeholders if p.name in fields]
+    if not replaced:
+        case = case_of(analysis)
+        return case, case
+    plain = _plain_gsm_cases(text, analysis, replaced, fields)
+    if plain is not None:
+        return plain
+    typical = analyze(render(text, replaced, fields, worst=False), smart_encoding=smart_encoding)
+    worst = analyze(render(text, replaced, fields, worst=True), smart_encoding=smart_encoding)
+    return case_of(typical), case_of(worst)
+
+
+def _plain_gsm_cases(text: str, analysis: Any, replaced: list[Placeholder],
+                     fields: dict[str, MergeField]) -> tuple[LengthCase, LengthCase] | None:
+    """Arithmetic instead of two more analyze() calls, for the common template: plain GSM-7
+    whose only extension characters are the braces of the fields being filled.
+
+    Filled in, such a text is all one-septet, one-cluster characters (or, with a non-GSM
+    field, all one-unit UCS-2 characters), and DOMAIN.md section 1 then reduces to: one
+    segment up to 160 (70), else ceil(units / 153 (67)). Tests hold it equal to analyze().
+    """
+    if analysis.encoding != "GSM-7" or analysis.sent_text != text:
+        return None
+    if analysis.units - len(text) != 2 * len(replaced):  # other extension characters
+        return None
+    base = len(text) - sum(p.end - p.start for p in replaced)
+    specs = [fields[p.name] for p in replaced if p.name]
+    typical = base + sum(_typical_length(spec) for spec in specs)
+    worst = base + sum(spec.max_length for spec in specs)
+    non_gsm = any(spec.non_gsm for spec in specs)
+    return _plain_case("GSM-7", typical), _plain_case("UCS-2" if non_gsm else "GSM-7", worst)
+
+
+def _plain_case(encoding: str, units: int) -> LengthCase:
+    single, multi = (160, 153) if encoding == "GSM-7" else (70, 67)
+    segments = 1 if units <= single else -(-units // multi)
+    return LengthCase(encoding, segments, units, units)
+
+
 def render(text: str, placeholders: list[Placeholder], fields: dict[str, MergeField],
            *, worst: bool) -> str:
     """The template with each declared field filled for the typical or the worst case."""
@@ -98,15 +157,14 @@ def render(text: str, placeholders: list[Placeholder], fields: dict[str, MergeFi
     return "".join(out)
 
 
+def _typical_length(spec: MergeField) -> int:
+    return (spec.max_length + 1) // 2
+
+
 def _fill(spec: MergeField, worst: bool) -> str:
     if not worst:
-        return GSM_FILL * ((spec.max_length + 1) // 2)
+        return GSM_FILL * _typical_length(spec)
     return (NON_GSM_FILL if spec.non_gsm else GSM_FILL) * spec.max_length
-
-
-def has_declared_fields(s: Subject) -> bool:
-    fields = s.policy.merge_fields
-    return any(p.name in fields for p in s.scan.placeholders if p.name)
 
 
 CHECKS = (check_merge_fields,)

@@ -25,7 +25,7 @@ from delivery.services.rewards import (
     record_event,
     reward_decision,
 )
-from delivery.services.sending import Outcome, deliver, schedule_send
+from delivery.services.sending import Outcome, deliver, schedule_send, sweep_stalled_sends
 from delivery.services.status import record_status_callback
 
 __all__ = [
@@ -54,4 +54,5 @@ __all__ = [
     "revoke_api_key",
     "reward_decision",
     "schedule_send",
+    "sweep_stalled_sends",
 ]

@@ -141,11 +141,12 @@ def _choose_and_render(plan: _Plan, brand, contact, settings, intent, stage, mer
         [bandit.Arm(a.variant_id, a.successes, a.failures, a.penalties) for a in usable],
         rng=rng or random.Random(), penalty_weight=settings.optout_penalty_weight,
     )
-    template = next(a.text for a in usable if a.variant_id == choice.arm_id)
+    chosen = int(choice.arm_id)
+    template = next(a.text for a in usable if a.variant_id == chosen)
     rendered = render(template, merge)
     policy, plan.policy_version = current_guard_policy(brand)
     guard = guard_rendered(rendered, policy, first_message=not has_been_texted(contact))
-    plan.variant_id, plan.text, plan.links = choice.arm_id, rendered.text, rendered.links
+    plan.variant_id, plan.text, plan.links = chosen, rendered.text, rendered.links
     plan.encoding, plan.segments, plan.findings = guard.encoding, guard.segments, guard.findings
     plan.propensities = {str(k): v for k, v in choice.propensities.items()}
     plan.missing_arms = [a.variant_id for a in usable if not a.has_state]

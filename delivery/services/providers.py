@@ -40,7 +40,7 @@ class Provider(Protocol):
 
 
 class ConsoleProvider:
-    name = Send.Provider.CONSOLE
+    name: str = Send.Provider.CONSOLE.value
 
     def send(self, send: Send, *, validity_period: int, now: datetime, service: str = ""
              ) -> Handover:
@@ -61,7 +61,7 @@ def _console_sid(send: Send) -> str:
 
 
 class TwilioProvider:
-    name = Send.Provider.TWILIO
+    name: str = Send.Provider.TWILIO.value
 
     def __init__(self, client: TwilioClient) -> None:
         self.client = client

@@ -22,14 +22,14 @@ from delivery.services.errors import UnknownDecision
 
 def _arm(decision: Decision):
     return ArmState.objects.filter(brand_id=decision.brand_id, intent=decision.intent,
-                                   stage=decision.stage, variant_id=decision.variant_id)
+                                   stage=decision.stage, variant_id=decision.variant_id or 0)
 
 
 def _bump(decision: Decision, **changes) -> None:
     if _arm(decision).update(**changes) == 0:
         ArmState.objects.bulk_create(
             [ArmState(brand_id=decision.brand_id, intent=decision.intent, stage=decision.stage,
-                      variant_id=decision.variant_id)], ignore_conflicts=True)
+                      variant_id=decision.variant_id or 0)], ignore_conflicts=True)
         _arm(decision).update(**changes)
 
 

@@ -20,7 +20,7 @@ from functools import partial
 
 from django.conf import settings as django_settings
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from delivery import quiet_hours
@@ -42,6 +42,7 @@ from delivery.twilio_client import ProviderError
 MAX_ATTEMPTS = 5  # provider calls per send before a transient failure becomes final
 RECONCILE_AFTER = timedelta(seconds=60)  # let a slow create land before looking it up
 DUE_TOLERANCE = timedelta(seconds=60)
+SWEEP_GRACE = timedelta(minutes=5)  # a pending send this late has lost its task
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class Outcome:
 
 
 def schedule_send(decision: Decision) -> Send:
+    assert decision.contact_id is not None and decision.send_at is not None  # allow/defer
     send = Send.objects.create(
         decision=decision, brand_id=decision.brand_id, contact_id=decision.contact_id,
         idempotency_key=f"decision:{decision.pk}", to_phone=decision.phone,
@@ -66,6 +68,21 @@ def enqueue_delivery(send_id: int, eta: datetime | None) -> None:
 
     later = eta if eta is not None and eta > timezone.now() else None
     deliver_send.apply_async(args=[send_id], eta=later)
+
+
+def sweep_stalled_sends(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Re-enqueue sends whose task was lost (broker restart, a crash after the ack): pending
+    well past due, claims past their lease, unknowns past the reconcile delay. The claim
+    makes any duplicate harmless. Schedule it every few minutes (studio/celery.py)."""
+    now = now or timezone.now()
+    stalled = Send.objects.filter(
+        Q(status=Send.Status.PENDING, scheduled_for__lte=now - SWEEP_GRACE)
+        | Q(status=Send.Status.CLAIMED, claimed_at__lte=now - claim_lease())
+        | Q(status=Send.Status.UNKNOWN, claimed_at__lte=now - RECONCILE_AFTER))
+    ids = list(stalled.order_by("scheduled_for").values_list("pk", flat=True)[:limit])
+    for send_id in ids:
+        transaction.on_commit(partial(enqueue_delivery, send_id, None))
+    return ids
 
 
 def claim_lease() -> timedelta:
@@ -88,20 +105,23 @@ def deliver(send_id: int, *, now: datetime | None = None) -> Outcome:
 
 
 def _claim(send_id: int, now: datetime) -> tuple[Send, str] | None:
-    row = Send.objects.filter(pk=send_id).values("status", "claimed_at", "scheduled_for").first()
-    if row is None or not _claimable(row, now):
+    send = Send.objects.select_related("decision", "brand").filter(pk=send_id).first()
+    if send is None or not _claimable(send, now):
         return None
-    won = Send.objects.filter(pk=send_id, status=row["status"], claimed_at=row["claimed_at"]
+    previous = send.status
+    # Compare-and-set on the state we read: exactly one concurrent claimer matches it.
+    won = Send.objects.filter(pk=send_id, status=previous, claimed_at=send.claimed_at
                               ).update(status=Send.Status.CLAIMED, claimed_at=now)
     if not won:
         return None  # another delivery of the same task got there first
-    return Send.objects.select_related("decision", "brand").get(pk=send_id), row["status"]
+    send.status, send.claimed_at = Send.Status.CLAIMED, now
+    return send, previous
 
 
-def _claimable(row: dict, now: datetime) -> bool:
-    status, claimed_at = row["status"], row["claimed_at"]
+def _claimable(send: Send, now: datetime) -> bool:
+    status, claimed_at = send.status, send.claimed_at or now
     if status == Send.Status.PENDING:
-        return row["scheduled_for"] <= now + DUE_TOLERANCE
+        return send.scheduled_for <= now + DUE_TOLERANCE
     if status == Send.Status.UNKNOWN:
         return claimed_at <= now - RECONCILE_AFTER
     if status == Send.Status.CLAIMED:
@@ -124,7 +144,7 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     settings = delivery_settings(send.brand)
     verdict = check_eligibility(contact, settings, intent=send.subject, now=now,
                                 since=send.decision.created_at, exclude_send=send.pk)
-    if verdict.status == "deny":
+    if verdict.status == "deny" or contact is None:
         return _cancel(send, contact, verdict, now)
     if verdict.status == "defer":
         return _reschedule(send, verdict.send_at)
@@ -146,13 +166,14 @@ def validity_seconds(now: datetime, contact: Contact, window: quiet_hours.Window
     return max(1, min(MAX_VALIDITY_SECONDS, int((closes - now).total_seconds())))
 
 
-def _cancel(send: Send, contact: Contact, verdict: Verdict, now: datetime) -> Outcome:
+def _cancel(send: Send, contact: Contact | None, verdict: Verdict, now: datetime
+            ) -> Outcome:
     _finish(send, Send.Status.CANCELED, error_message=f"{verdict.reason}: {verdict.detail}")
     OutboxMessage.objects.create(
         brand_id=send.brand_id, decision_id=send.decision_id, send=send, to_phone=send.to_phone,
         body=send.body, kind=OutboxMessage.Kind.BLOCKED, why_not=verdict.reason or "",
         detail=verdict.detail[:500], created_at=now)
-    if verdict.hold_for_review:
+    if verdict.hold_for_review and contact is not None:
         hold_contact_for_review(contact, reason=verdict.reason or "")
     return Outcome("canceled")
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from brandguard import MergeField
+from brandguard.checks.merge_fields import case_of, length_cases, render
+from brandguard.scan import Scan
+from brandguard.segments import analyze
 from tests.brandguard.support import clean, make_policy, rules, run, spanned
 
 
@@ -61,3 +67,25 @@ def test_a_field_that_may_hold_non_gsm_characters_makes_the_worst_case_ucs2():
 def test_unknown_placeholders_count_as_typed():
     report = run(clean("{mystery}"), make_policy(merge_fields={}))
     assert report.worst_case_segments == report.analysis.segments == 1
+
+
+# --- the arithmetic shortcut for plain GSM templates agrees with analyze() -------------------
+
+_FIELDS = {"a": MergeField(0), "b": MergeField(7), "c": MergeField(40, non_gsm=True),
+           "d": MergeField(153)}
+_PIECES = st.sampled_from(["x", "hello ", "\n", "\r\n", "@£$", "{a}", "{b}", "{c}", "{d}",
+                           "{zzz}", "€", "[", "é", "’", "🎉", "{"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES, max_size=40), st.integers(0, 200), st.booleans())
+def test_length_cases_equal_analyze_of_the_rendered_text(pieces, padding, smart):
+    text = "".join(pieces) + "y" * padding
+    scan = Scan(text)
+    analysis = analyze(text, smart_encoding=smart)
+    typical, worst = length_cases(text, analysis, scan.placeholders, _FIELDS,
+                                  smart_encoding=smart)
+    for case, is_worst in ((typical, False), (worst, True)):
+        rendered = analyze(render(text, scan.placeholders, _FIELDS, worst=is_worst),
+                           smart_encoding=smart)
+        assert case == case_of(rendered)

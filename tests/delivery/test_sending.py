@@ -135,3 +135,15 @@ def test_a_claim_whose_worker_died_after_the_call_is_reconciled_not_resent(pool_
     assert services.deliver(send.pk, now=later).result == "reconciled"
     assert OutboxMessage.objects.filter(kind="sent").count() == 1
     assert Send.objects.get().status == "sent"
+
+
+def test_the_sweeper_re_enqueues_only_sends_that_lost_their_task(
+        pool_brand, contact, django_capture_on_commit_callbacks):
+    overdue, fresh, claimed = queue(pool_brand), queue(pool_brand), queue(pool_brand)
+    Send.objects.filter(pk=fresh.pk).update(scheduled_for=NOON_NY + timedelta(minutes=9))
+    Send.objects.filter(pk=claimed.pk).update(status="claimed",
+                                              claimed_at=NOON_NY + timedelta(minutes=9))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        swept = services.sweep_stalled_sends(now=NOON_NY + timedelta(minutes=10))
+    assert swept == [overdue.pk]
+    assert [(c.func, c.args) for c in callbacks] == [(enqueue_delivery, (overdue.pk, None))]

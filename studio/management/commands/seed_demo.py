@@ -1,14 +1,26 @@
 from django.core.management.base import BaseCommand
 
+from copygen.services import seed_demo_guidelines
 from studio.demo import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo brand Summit Outfitters with one user per role."
+    help = ("Create (or refresh) the demo brand Summit Outfitters with one user per role, "
+            "its guardrails and its guideline documents.")
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--no-guidelines", action="store_true",
+                            help="skip ingesting the demo guidelines (no embedding model load)")
+
+    def handle(self, *args, no_guidelines: bool = False, **options):
         brand, users = seed_demo()
         self.stdout.write(f"Demo brand: {brand.name} ({brand.slug})")
         for demo in users:
             roles = ", ".join(str(r.label) if hasattr(r, "label") else r for r in demo.roles)
             self.stdout.write(f"  {demo.username:<8} password {demo.password:<22} {roles}")
+        if no_guidelines:
+            return
+        for result in seed_demo_guidelines(brand):
+            state = "stored" if result.changed else "unchanged"
+            self.stdout.write(f"  guideline {result.document.source_name}: "
+                              f"{result.chunk_count} chunks ({state})")
