@@ -66,7 +66,7 @@ class Command(BaseCommand):
             for cid in v.cited_chunk_ids:
                 chunk = chunks.get(cid)
                 if chunk:
-                    self.stdout.write(f"    cites G{cid}: {chunk.document.title} › {chunk.heading}")
+                    self.stdout.write(f"    cites G{cid}: {chunk.document.source_name} › {chunk.heading}")
             self.stdout.write("")
 
 
