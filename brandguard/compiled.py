@@ -45,8 +45,8 @@ def _build(policy: Policy) -> CompiledPolicy:
     domains = [*policy.allowed_link_domains, policy.website_domain]
     domains = list(dict.fromkeys(d.lower().strip().strip(".") for d in domains if d.strip()))
     return CompiledPolicy(
-        brand_re=re.compile(phrase_pattern(brand.lower())) if brand else None,
-        brand_head=brand.split()[0].lower() if brand else "",
+        brand_re=re.compile(phrase_pattern(fold(brand))) if brand else None,
+        brand_head=fold(brand.split()[0]) if brand else "",
         brand_words=frozenset(fold(w) for w in TOKEN_RE.findall(brand)),
         banned_re=_alternation(banned),
         required=tuple(

@@ -19,6 +19,7 @@ from brandguard.checks.compliance import (
 from brandguard.checks.merge_fields import bad_placeholders
 from brandguard.checks.spam import punctuation_runs, shouted_words
 from brandguard.report import Edit, Finding
+from brandguard.segments import smart_encode
 
 _SENTENCE_END = ".!?:\n"
 _OPENERS = " \t\"'(“‘"
@@ -39,7 +40,7 @@ def plan_fixes(s: Subject, findings: list[Finding]) -> list[Edit]:
         candidates += _caps_edits(s)
     edits = _without_overlaps(candidates)
     if "BRAND_ID" in fired:
-        edits.insert(0, Edit("BRAND_ID", (0, 0), "", f"{s.policy.brand_name.strip()}: "))
+        edits.insert(0, Edit("BRAND_ID", (0, 0), "", f"{_brand_for_text(s)}: "))
     keyword_fixed = any(e.rule == "OPTOUT_KEYWORD" for e in edits)
     edits += _appends(s, fired, keyword_fixed)
     return edits
@@ -56,6 +57,13 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
         pos = max(pos, end)
     out.append(text[pos:])
     return "".join(out)
+
+
+def _brand_for_text(s: Subject) -> str:
+    """The brand name as the prefix writes it: with its GSM look-alikes ("Dick’s" ->
+    "Dick's") unless the brand allows Unicode, so the prefix never turns the text UCS-2."""
+    name = s.policy.brand_name.strip()
+    return name if s.policy.allow_unicode else smart_encode(name)
 
 
 def _without_overlaps(candidates: list[Edit]) -> list[Edit]:

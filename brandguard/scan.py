@@ -135,8 +135,9 @@ class Scan:
         if not self.protected:
             return self.low
         low = self.copy.lower()
-        return low.replace("’", "'") if len(low) == len(self.low) else blank(self.low,
-                                                                               self.protected)
+        if len(low) != len(self.low):
+            return blank(self.low, self.protected)
+        return low.replace("’", "'")
 
     @lazy
     def tokens(self) -> phrasing.Tokens:

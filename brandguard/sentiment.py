@@ -40,6 +40,7 @@ _IDIOM_WORDS = frozenset(
     word for key in (*SPECIAL_CASES, *(b for b in BOOSTER_DICT if " " in b))
     for word in key.split()
 )
+_NO_OWN_VALENCE = frozenset(BOOSTER_DICT) | {"kind"}  # "kind" only in "kind of"
 # Words that can change the valence of a word up to three places after them.
 _MODIFIERS = frozenset(BOOSTER_DICT) | _NEGATE | _IDIOM_WORDS | {
     "no", "never", "so", "this", "without", "doubt", "least", "at", "very", "or", "nor",
@@ -58,15 +59,13 @@ def compound(text: str) -> tuple[float, list[tuple[int, float]]]:
         lowers = words(text.lower())
     else:  # lower() can change a word's length outside ASCII: follow VADER literally
         lowers = [w.lower() for w in words(text)]
-    present = _LEXICON_WORDS.intersection(set(lowers))
+    present = _LEXICON_WORDS.intersection(lowers)
     if not present:
         return 0.0, []
-    scored = sorted(i for word in present for i in _indices(lowers, word)
-                    if _scores(lowers, i))
-    # VADER's ALL-CAPS emphasis needs "some but not all words in caps"; only worth counting
-    # when a scored word or one of its three modifiers is in caps.
-    cap_diff = any(chunks[j].isupper() for i in scored for j in range(max(0, i - 3), i + 1)) \
-        and _cap_differential(chunks)
+    scored = [i for i, low in enumerate(lowers) if low in present]
+    if not _NO_OWN_VALENCE.isdisjoint(present):
+        scored = [i for i in scored if _scores(lowers, i)]
+    cap_diff = _CapDifferential(chunks)
     valences = [0.0] * len(lowers)
     for i in scored:
         valences[i] = _valence(chunks, lowers, i, cap_diff)
@@ -75,12 +74,20 @@ def compound(text: str) -> tuple[float, list[tuple[int, float]]]:
     return _compound(valences, text), [(i, valences[i]) for i in scored if valences[i]]
 
 
-def _indices(items: list[str], word: str) -> list[int]:
-    out, at = [], -1
-    for _ in range(items.count(word)):
-        at = items.index(word, at + 1)
-        out.append(at)
-    return out
+class _CapDifferential:
+    """VADER's "some but not all words are in caps", counted on first need: it only
+    matters when a scored word or its booster is itself in caps."""
+
+    __slots__ = ("items", "value")
+
+    def __init__(self, items: list[str]) -> None:
+        self.items = items
+        self.value: bool | None = None
+
+    def __bool__(self) -> bool:
+        if self.value is None:
+            self.value = _cap_differential(self.items)
+        return self.value
 
 
 def _scores(lowers: list[str], i: int) -> bool:
@@ -115,7 +122,8 @@ def _cap_differential(items: list[str]) -> bool:
     return 0 < len(items) - caps < len(items)
 
 
-def _valence(items: list[str], lowers: list[str], i: int, cap_diff: bool) -> float:
+def _valence(items: list[str], lowers: list[str], i: int, cap_diff: _CapDifferential
+             ) -> float:
     low = lowers[i]
     valence = LEXICON[low]
     if _plain_context(lowers, i):
@@ -156,7 +164,7 @@ def _plain_context(lowers: list[str], i: int) -> bool:
     return not (lowers[i] in _IDIOM_WORDS and nxt in _IDIOM_WORDS)
 
 
-def _scalar(word: str, low: str, valence: float, cap_diff: bool) -> float:
+def _scalar(word: str, low: str, valence: float, cap_diff: _CapDifferential) -> float:
     scalar = BOOSTER_DICT.get(low, 0.0)
     if not scalar:
         return 0.0

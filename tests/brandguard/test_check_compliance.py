@@ -212,3 +212,10 @@ def test_marketing_in_an_opt_out_confirmation_is_blocked_by_law():
 def test_feel_free_is_not_a_free_offer():
     text = PREFIX + "You're unsubscribed. Feel free to reply START any time."
     assert rules(text, message_type="opt_out_confirmation") == set()
+
+
+def test_brand_names_with_punctuation_or_curly_apostrophes_are_found():
+    for brand, text in (("H&M", "H&M: new tees."), ("Dick’s", "Dick's Sporting: tents."),
+                        ("Dick's", "Dick’s: tents."), ("Ben & Jerry’s", "ben & jerry's: new")):
+        policy = make_policy(brand_name=brand)
+        assert "BRAND_ID" not in rules(text + STOP, policy), brand

@@ -97,3 +97,9 @@ def test_fixing_a_fixed_text_changes_nothing_more(parts, first):
         return
     again = check(report.fixed_text, policy, context)
     assert again.fixed_text is None, (report.fixed_text, again.fix_diff)
+
+
+def test_the_brand_prefix_never_turns_a_gsm_text_into_ucs2():
+    report = run("New tents." + STOP, make_policy(brand_name="Dick’s"))
+    assert report.fixed_text == "Dick's: New tents." + STOP
+    assert report.fixed_findings == []
