@@ -164,6 +164,13 @@ def _match_rest(tokens: Tokens, i: int, rest: tuple[str, ...]) -> int | None:
     return i + len(rest)
 
 
+def _overlaps(hit: Hit, spans: list[tuple[int, int]]) -> bool:
+    for start, end in spans:
+        if hit.start < end and start < hit.end:
+            return True
+    return False
+
+
 def _resolve(hits: list[Hit], benign: Iterable[Hit]) -> list[Hit]:
     spans = [(b.start, b.end) for b in benign]
     kept: list[Hit] = []
@@ -171,7 +178,7 @@ def _resolve(hits: list[Hit], benign: Iterable[Hit]) -> list[Hit]:
     for hit in sorted(hits, key=lambda h: (h.start, h.start - h.end)):
         if hit.start < last_end:
             continue  # inside a longer match of the same lexicon ("today only" vs "today")
-        if any(hit.start < e and s < hit.end for s, e in spans):
+        if spans and _overlaps(hit, spans):
             continue
         kept.append(hit)
         last_end = hit.end

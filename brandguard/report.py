@@ -111,7 +111,10 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return not any(f.severity is Severity.BLOCK for f in self.findings)
+        for f in self.findings:
+            if f.severity is Severity.BLOCK:
+                return False
+        return True
 
     @property
     def rules(self) -> set[str]:

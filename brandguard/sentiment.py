@@ -158,8 +158,9 @@ def _plain_context(lowers: list[str], i: int) -> bool:
     before = lowers[max(0, i - 3):i]
     if lowers[i] == "no" or not _MODIFIERS.isdisjoint(before):
         return False
-    if any("n't" in w for w in before):
-        return False
+    for w in before:
+        if "n't" in w:
+            return False
     nxt = lowers[i + 1] if i + 1 < len(lowers) else ""
     return not (lowers[i] in _IDIOM_WORDS and nxt in _IDIOM_WORDS)
 

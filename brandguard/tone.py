@@ -77,6 +77,7 @@ _CONTRACTION_RE = re.compile(
 _CHUNK_RE = re.compile(r"\S+")
 _PUNCTUATION = string.punctuation
 _BY_SPAN = itemgetter(1)
+_WEIGHT = itemgetter(2)
 
 
 def score_tone(s: Subject) -> dict[str, ToneScore]:
@@ -101,13 +102,14 @@ def score_tone(s: Subject) -> dict[str, ToneScore]:
 
 
 def _squash(drivers: list[Driver]) -> float:
-    points = sum(d.weight for d in drivers)
+    points = sum(map(_WEIGHT, drivers))
     return points / (points + _SQUASH)
 
 
 def _balance(drivers: list[Driver]) -> float:
-    formal = sum(d.weight for d in drivers if d.weight > 0)
-    informal = -sum(d.weight for d in drivers if d.weight < 0)
+    weights = list(map(_WEIGHT, drivers))
+    formal = sum(w for w in weights if w > 0)
+    informal = -sum(w for w in weights if w < 0)
     return (formal + 1.0) / (formal + informal + 2.0)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.urls import path
 
@@ -18,6 +16,6 @@ urlpatterns = [
 ]
 
 # bench/decisions.py compares the API with this view on the same server. It is off unless
-# DEBUG or DELIVERY_BENCH_BARE_VIEW=1 (read here: settings.py belongs to the project shell).
-if settings.DEBUG or os.environ.get("DELIVERY_BENCH_BARE_VIEW") == "1":
+# DEBUG or DELIVERY_BENCH_BARE_VIEW=1.
+if settings.DEBUG or settings.DELIVERY_BENCH_BARE_VIEW:
     urlpatterns.append(path("api/bench/bare", views.bench_bare, name="bench-bare"))

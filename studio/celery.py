@@ -16,6 +16,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _schedule_periodic_tasks(sender, **_kwargs) -> None:
+    from django.conf import settings
+
+    # Safety net for sends whose task was lost (a broker restart, a worker killed between
+    # claim and enqueue): re-enqueues them; deliver() stays exactly-once.
+    sender.add_periodic_task(
+        float(settings.SWEEP_STALLED_SENDS_SECONDS), sender.signature("delivery.sweep_stalled_sends"),
+        name="sweep stalled sends",
+    )
+
+
 @worker_init.connect
 def _prepare_broker_folders(**_kwargs) -> None:
     from django.conf import settings

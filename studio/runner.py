@@ -65,7 +65,10 @@ def main() -> int:
         _spawn([str(BIN / "gunicorn"), "studio.wsgi", "--bind", f"{host}:{port}",
                 "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--timeout", "120",
                 "--access-logfile", "-"]),
-        _spawn([str(BIN / "celery"), "-A", "studio", "worker", "--loglevel", "INFO",
+        # -B runs the beat scheduler inside this one worker (the quickstart has one worker;
+        # production runs `celery -A studio beat` once, separately).
+        _spawn([str(BIN / "celery"), "-A", "studio", "worker", "-B", "--loglevel", "INFO",
+                "--schedule", str(settings.DATA_DIR / "celerybeat-schedule"),
                 "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2")]),
     ]
     print(f"\n  SMS Copy Studio is running at http://{host}:{port}/\n")

@@ -205,6 +205,12 @@ TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")  # only for a Twilio-protocol test server
 TWILIO_TIMEOUT = env_float("TWILIO_TIMEOUT", 10.0, minimum=0.5)
+# First-party short links (/l/<code>) are built on this base; a brand points a host on its
+# own domain (go.brand.com) here so links pass its allow-list. Defaults to PUBLIC_BASE_URL.
+SHORT_LINK_BASE_URL = (env_str("SHORT_LINK_BASE_URL", PUBLIC_BASE_URL) or "").rstrip("/")
+# Exposes /api/bench/bare for bench/decisions.py outside DEBUG; never set it in production.
+DELIVERY_BENCH_BARE_VIEW = env_bool("DELIVERY_BENCH_BARE_VIEW", default=False)
+SWEEP_STALLED_SENDS_SECONDS = env_int("SWEEP_STALLED_SENDS_SECONDS", 60, minimum=5)
 if SMS_PROVIDER == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured(
         "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"

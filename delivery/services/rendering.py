@@ -38,7 +38,7 @@ def missing_fields(template: str, merge: dict[str, str]) -> list[str]:
 
 
 def short_link_base() -> str:
-    return (getattr(settings, "SHORT_LINK_BASE_URL", "") or settings.PUBLIC_BASE_URL).rstrip("/")
+    return (settings.SHORT_LINK_BASE_URL or settings.PUBLIC_BASE_URL).rstrip("/")
 
 
 def is_link(value: str) -> bool:
