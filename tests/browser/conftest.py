@@ -5,16 +5,14 @@ broker, and the loopback OpenAI-protocol server standing in for the model."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from tests.servers.openai_server import OpenAIServer
+from tests.workers import celery_worker as worker_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -81,28 +79,16 @@ def celery_worker(live_server, llm_server, tmp_path, settings):
     _point_publisher_at(broker_dir)
     settings.OPENAI_BASE_URL = llm_server.base_url  # the footer and the generate page
     settings.OPENAI_API_KEY = "test-key"
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env |= {"DJANGO_ENV": "test", "CELERY_BROKER_URL": "",
-            "STUDIO_DB_NAME": connection.settings_dict["NAME"],
-            "CELERY_BROKER_DIR": str(broker_dir), "OPENAI_BASE_URL": llm_server.base_url,
-            "OPENAI_API_KEY": "test-key", "LLM_MODEL": "loopback-model",
-            "LLM_TIMEOUT": "10", "LLM_MAX_RETRIES": "0"}
-    log = (tmp_path / "worker.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "studio", "worker", "--pool", "solo",
-         "--loglevel", "WARNING", "--without-mingle", "--without-gossip",
-         "-n", f"browser-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = {"DJANGO_ENV": "test", "CELERY_BROKER_URL": "",
+           "STUDIO_DB_NAME": connection.settings_dict["NAME"],
+           "CELERY_BROKER_DIR": str(broker_dir), "OPENAI_BASE_URL": llm_server.base_url,
+           "OPENAI_API_KEY": "test-key", "LLM_MODEL": "loopback-model",
+           "LLM_TIMEOUT": "10", "LLM_MAX_RETRIES": "0"}
     try:
-        yield proc
+        with (tmp_path / "worker.log").open("w") as log, worker_process(
+                env, name="browser", log=log, drop_env=("DJANGO_ALLOW_ASYNC_UNSAFE",)) as proc:
+            yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
         _point_publisher_at(Path(settings.BROKER_DIR))
         _wait_for_other_sessions_to_end()
 

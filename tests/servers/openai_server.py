@@ -20,14 +20,15 @@ import math
 import random
 import secrets
 import struct
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.servers.base import LoopbackHTTPServer, LoopbackServer
 
 Content = str | dict[str, Any] | list[Any]
 Responder = Callable[[dict[str, Any]], Content]
@@ -175,7 +176,7 @@ def _chat_problem(body: Any) -> str | None:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 10  # a stalled client cannot pin a handler thread, so shutdown stays bounded
-    server: _HTTPServer
+    server: LoopbackHTTPServer
 
     def do_POST(self) -> None:
         self.server.app.handle(self)
@@ -186,63 +187,23 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # keep pytest output clean; `server.requests` is the record
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    # socketserver only tracks (and server_close only joins) non-daemon handler threads.
-    daemon_threads = False
-    app: OpenAIServer
+class OpenAIServer(LoopbackServer):
+    handler_class = _Handler
+    thread_name = "openai-loopback"
 
-
-class OpenAIServer:
     def __init__(self, *, embedding_dim: int = 384, api_key: str | None = None,
                  models: tuple[str, ...] = ("gpt-4o-mini", "text-embedding-3-small")) -> None:
+        super().__init__()
         self.embedding_dim = embedding_dim
         self.models = models
         self.api_key = api_key  # None accepts any bearer token
         self.responder: Responder = default_responder
         self.requests: list[RecordedRequest] = []
         self._queues: dict[str, deque[ScriptedReply]] = {"chat": deque(), "embeddings": deque()}
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> OpenAIServer:
-        self._stopping.clear()
-        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.app = self
-        # A short poll interval keeps stop() (and so every fixture teardown) fast.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        name="openai-loopback", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()  # wakes handlers sleeping in a scripted delay
-        self._httpd.shutdown()
-        self._httpd.server_close()  # joins the handler threads
-        assert self._thread is not None
-        self._thread.join()
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> OpenAIServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @classmethod
-    def serve(cls, **kwargs: Any) -> Iterator[OpenAIServer]:
-        """For fixtures: `yield from OpenAIServer.serve()`."""
-        with cls(**kwargs) as server:
-            yield server
 
     @property
     def base_url(self) -> str:
-        assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     # -- scripting ---------------------------------------------------------------------------
     def enqueue(self, content: Content | None = None, *, endpoint: str = "chat", **kw: Any) -> None:

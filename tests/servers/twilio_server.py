@@ -16,19 +16,19 @@ import base64
 import json
 import re
 import secrets
-import threading
 import urllib.error
 import urllib.request
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
+
+from tests.servers.base import LoopbackHTTPServer, LoopbackServer
 
 API_VERSION = "2010-04-01"
 _MESSAGES = re.compile(
@@ -132,7 +132,7 @@ def _now() -> str:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 10  # a stalled client cannot pin a handler thread, so shutdown stays bounded
-    server: _HTTPServer
+    server: LoopbackHTTPServer
 
     def do_POST(self) -> None:
         self.server.app.handle(self)
@@ -143,15 +143,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # keep pytest output clean; `server.requests` is the record
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    # socketserver only tracks (and server_close only joins) non-daemon handler threads.
-    daemon_threads = False
-    app: TwilioServer
+class TwilioServer(LoopbackServer):
+    handler_class = _Handler
+    thread_name = "twilio-loopback"
 
-
-class TwilioServer:
     def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None,
                  service_from: str = "+15017122661") -> None:
+        super().__init__()
         self.account_sid = account_sid or new_sid("AC")
         self.auth_token = auth_token or secrets.token_hex(16)
         self.service_from = service_from  # the pool number a Messaging Service sends from
@@ -160,49 +158,11 @@ class TwilioServer:
         self.webhooks: list[PostedWebhook] = []
         self.opted_out: set[str] = set()
         self._failures: deque[ScriptedFailure] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> TwilioServer:
-        self._stopping.clear()
-        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.app = self
-        # A short poll interval keeps stop() (and so every fixture teardown) fast.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        name="twilio-loopback", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()  # wakes handlers sleeping in a scripted delay
-        self._httpd.shutdown()
-        self._httpd.server_close()  # joins the handler threads
-        assert self._thread is not None
-        self._thread.join()
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> TwilioServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @classmethod
-    def serve(cls, **kwargs: Any) -> Iterator[TwilioServer]:
-        """For fixtures: `yield from TwilioServer.serve()`."""
-        with cls(**kwargs) as server:
-            yield server
 
     @property
     def base_url(self) -> str:
         """Stands in for https://api.twilio.com."""
-        assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     # -- scripting ---------------------------------------------------------------------------
     def enqueue(self, status: int = 500, **kw: Any) -> None:

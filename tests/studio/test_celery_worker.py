@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 from celery import Celery
 
+from tests.workers import celery_worker
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
-@contextmanager
 def _worker(env_overrides: dict[str, str]):
-    env = {**os.environ, **env_overrides}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "studio", "worker", "--pool", "solo",
-         "--loglevel", "WARNING", "--without-mingle", "--without-gossip",
-         "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    return celery_worker(env_overrides, name="test")
 
 
 def _redis_available() -> None:
