@@ -127,7 +127,7 @@ class NonGsmChar(NamedTuple):
     """A cluster that forces UCS-2: its str index in the original text, the cluster, and its
     Smart Encoding look-alike (None when there is none, e.g. emoji)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the contract names it index; shadows tuple.index
     char: str
     replacement: str | None
 

@@ -169,7 +169,7 @@ def _openai_batch(client: Any, openai: Any, batch: list[str]) -> list[list[float
     # Only the text-embedding-3 family can shorten its vectors on request; other servers
     # (vLLM for most models, older Ollama) answer 400 to an unknown `dimensions`. For them
     # we send nothing and let _checked refuse a model of the wrong size.
-    if model.startswith("text-embedding-3"):
+    if (model or "").startswith("text-embedding-3"):
         options["dimensions"] = DIMENSIONS
     try:
         response = client.embeddings.create(model=model, input=batch, **options)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import openai
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from copygen.schemas import DraftBatch
 
@@ -32,7 +33,7 @@ class LLMConfig:
     temperature: float = 0.7
     timeout: float = 60.0
     max_retries: int = 2
-    method: str = "json_schema"  # json_schema | function_calling | json_mode
+    method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema"
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,11 @@ def config_from_settings() -> LLMConfig | None:
         base_url=settings.OPENAI_BASE_URL,
         # Local servers (Ollama, llama.cpp, vLLM) accept any key but the client needs one.
         api_key=settings.OPENAI_API_KEY or "not-needed",
-        model=settings.LLM_MODEL,
+        model=settings.LLM_MODEL or "gpt-4o-mini",
         temperature=settings.LLM_TEMPERATURE,
         timeout=settings.LLM_TIMEOUT,
         max_retries=settings.LLM_MAX_RETRIES,
-        method=settings.LLM_STRUCTURED_OUTPUT,
+        method=settings.LLM_STRUCTURED_OUTPUT,  # type: ignore[arg-type]  # validated by env_choice
     )
 
 
@@ -67,7 +68,7 @@ def _chat(config: LLMConfig) -> ChatOpenAI:
     # The openai client retries 408/409/429/5xx, timeouts and connection errors with
     # exponential backoff (max_retries); we add no second retry layer on top.
     return ChatOpenAI(
-        base_url=config.base_url, api_key=config.api_key, model=config.model,
+        base_url=config.base_url, api_key=SecretStr(config.api_key), model=config.model,
         temperature=config.temperature, timeout=config.timeout, max_retries=config.max_retries,
     )
 

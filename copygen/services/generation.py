@@ -200,6 +200,7 @@ def _generate(run: _Run) -> list[_Candidate]:
 
 
 def _call_model(run: _Run, user: str) -> list[DraftVariant]:
+    assert run.config is not None  # only called when a model is configured
     system = prompts.system_prompt(run.brand_facts, run.limits)
     result = llm.generate_structured(system, user, run.config)
     run.tokens_in += result.tokens_in
