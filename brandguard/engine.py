@@ -3,6 +3,8 @@ no I/O, no clock, no randomness; the same inputs always give the same report."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from brandguard.checks import ALL_CHECKS
 from brandguard.checks.base import Subject
 from brandguard.checks.merge_fields import case_of, length_cases
@@ -34,22 +36,30 @@ def check(
     policy = policy or _DEFAULT_POLICY
     context = context or _DEFAULT_CONTEXT
     subject, findings = _run(text, policy, context)
-    report = Report(
+    fixed_text, edits, recheck = None, [], None
+    if fix and findings:
+        edits = plan_fixes(subject, findings)
+        fixed = apply_edits(text, edits) if edits else text
+        if fixed != text:
+            fixed_text = fixed
+            recheck = partial(_findings, fixed, policy, context)
+        else:
+            edits = []
+    return Report(
         text=text,
         findings=findings,
         analysis=subject.analysis,
         tone=subject.tone,
         typical_segments=subject.typical.segments,
         worst_case_segments=subject.worst.segments,
+        fixed_text=fixed_text,
+        fix_diff=edits,
+        _recheck=recheck,
     )
-    if fix and findings:
-        edits = plan_fixes(subject, findings)
-        fixed = apply_edits(text, edits) if edits else text
-        if fixed != text:
-            report.fixed_text = fixed
-            report.fix_diff = edits
-            report._recheck = lambda: _run(fixed, policy, context)[1]
-    return report
+
+
+def _findings(text: str, policy: Policy, context: MessageContext) -> list[Finding]:
+    return _run(text, policy, context)[1]
 
 
 def _run(text: str, policy: Policy, context: MessageContext) -> tuple[Subject, list[Finding]]:

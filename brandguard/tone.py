@@ -40,7 +40,7 @@ URGENCY = lexicon.register("tone.urgency", {
     "days left": 1.0,
 })
 _URGENCY_RE = re.compile(
-    r"(?i)\bonly\s+\d+\s+left\b|\bends?\s+in\s+\d+\s*(?:hours?|hrs?|minutes?|mins?)\b"
+    r"\bonly\s+\d+\s+left\b|\bends?\s+in\s+\d+\s*(?:hours?|hrs?|minutes?|mins?)\b"
     r"|\b(?:24|48|72)\s*(?:hours?|hrs?)\s+only\b"
 )
 ENTHUSIASM = lexicon.register("tone.enthusiasm", {
@@ -71,9 +71,9 @@ INFORMAL = lexicon.register("tone.informal", {
     "comfy": 0.75, "grab": 0.5, "hi": 0.5, "totally": 0.5, "super": 0.5, "ok": 0.5,
     "okay": 0.5, "stuff": 0.5, "folks": 0.5,
 })
-_CONTRACTION_RE = re.compile(
-    r"\b[^\W_]+'(?:t|re|ve|ll|d|m)\b|\b(?:it|that|here|there|what|let|who|he|she)'s\b"
-)
+_CONTRACTION_ENDS = ("n't", "'re", "'ve", "'ll", "'d", "'m")
+_CONTRACTIONS = frozenset({"it's", "that's", "here's", "there's", "what's", "let's", "who's",
+                           "he's", "she's"})  # not "Summit's": a possessive is not casual
 _CHUNK_RE = re.compile(r"\S+")
 _PUNCTUATION = string.punctuation
 _BY_SPAN = itemgetter(1)
@@ -155,14 +155,24 @@ def _urgency(s: Subject, excluded: list) -> list[Driver]:
 def _formality(s: Subject, excluded: list, marks: list[int]) -> list[Driver]:
     found = _lexicon_drivers(s, FORMAL, excluded)
     found += _lexicon_drivers(s, INFORMAL, excluded, sign=-1.0)
-    low = s.scan.copy_low
-    if "'" in low:
-        for m in _CONTRACTION_RE.finditer(low):
-            if not excluded or not overlaps_any(m.start(), m.end(), excluded):
-                found.append(Driver(s.text[m.start():m.end()], m.span(), -0.5, "contraction"))
+    if "'" in s.scan.copy_low:
+        found += _contractions(s, excluded)
     found += [Driver(s.text[a:b], (a, b), -0.5, "emoji") for a, b in s.scan.emoji]
     found += [Driver("!", (i, i + 1), -0.25, "mark") for i in marks]
     return sorted(found, key=_BY_SPAN)
+
+
+def _contractions(s: Subject, excluded: list) -> list[Driver]:
+    """Words like "we're" and "don't": one token each, so found from the token set."""
+    tokens = s.scan.tokens
+    found = []
+    for word in tokens.word_set:
+        if "'" in word and (word.endswith(_CONTRACTION_ENDS) or word in _CONTRACTIONS):
+            for i in tokens.indices(word):
+                start, end = tokens.start(i), tokens.end(i)
+                if not excluded or not overlaps_any(start, end, excluded):
+                    found.append(Driver(s.text[start:end], (start, end), -0.5, "contraction"))
+    return found
 
 
 def _sentiment(s: Subject, excluded: list) -> tuple[float, list[Driver]]:

@@ -106,33 +106,40 @@ def length_cases(text: str, analysis: Any, placeholders: list[Placeholder],
     if not replaced:
         case = case_of(analysis)
         return case, case
-    plain = _plain_gsm_cases(text, analysis, replaced, fields)
-    if plain is not None:
-        return plain
-    typical = analyze(render(text, replaced, fields, worst=False), smart_encoding=smart_encoding)
-    worst = analyze(render(text, replaced, fields, worst=True), smart_encoding=smart_encoding)
-    return case_of(typical), case_of(worst)
-
-
-def _plain_gsm_cases(text: str, analysis: Any, replaced: list[Placeholder],
-                     fields: dict[str, MergeField]) -> tuple[LengthCase, LengthCase] | None:
-    """Arithmetic instead of two more analyze() calls, for the common template: plain GSM-7
-    whose only extension characters are the braces of the fields being filled.
-
-    Filled in, such a text is all one-septet, one-cluster characters (or, with a non-GSM
-    field, all one-unit UCS-2 characters), and DOMAIN.md section 1 then reduces to: one
-    segment up to 160 (70), else ceil(units / 153 (67)). Tests hold it equal to analyze().
-    """
-    if analysis.encoding != "GSM-7" or analysis.sent_text != text:
-        return None
-    if analysis.units - len(text) != 2 * len(replaced):  # other extension characters
-        return None
-    base = len(text) - sum(p.end - p.start for p in replaced)
     specs = [fields[p.name] for p in replaced if p.name]
-    typical = base + sum(_typical_length(spec) for spec in specs)
-    worst = base + sum(spec.max_length for spec in specs)
-    non_gsm = any(spec.non_gsm for spec in specs)
-    return _plain_case("GSM-7", typical), _plain_case("UCS-2" if non_gsm else "GSM-7", worst)
+    base = len(text) - sum(p.end - p.start for p in replaced)
+    cases = []
+    for worst in (False, True):
+        encoding = _filled_encoding(analysis, specs, worst)
+        if _countable(text, analysis, len(replaced), encoding):
+            size = base + sum(s.max_length if worst else _typical_length(s) for s in specs)
+            cases.append(_plain_case(encoding, size))
+        else:
+            filled = render(text, replaced, fields, worst=worst)
+            cases.append(case_of(analyze(filled, smart_encoding=smart_encoding)))
+    return cases[0], cases[1]
+
+
+def _filled_encoding(analysis: Any, specs: list[MergeField], worst: bool) -> str:
+    if analysis.encoding == "UCS-2" or (worst and any(spec.non_gsm for spec in specs)):
+        return "UCS-2"
+    return "GSM-7"
+
+
+def _countable(text: str, analysis: Any, fields_filled: int, encoding: str) -> bool:
+    """True when every character of the filled-in text costs one unit and is a cluster of
+    its own; DOMAIN.md section 1 then reduces to arithmetic (one segment up to 160 / 70
+    units, else ceil(units / 153 / 67)), which saves two analyze() calls per template.
+    Tests hold the shortcut equal to analyze().
+    """
+    if analysis.sent_text != text:  # smart encoding rewrote it: count the real thing
+        return False
+    if encoding == "GSM-7":
+        # The braces of the filled fields must be the only (two-septet) extension characters.
+        return analysis.encoding == "GSM-7" and analysis.units - len(text) == 2 * fields_filled
+    # UCS-2: GSM characters are one unit each; every cluster forcing UCS-2 must be a single
+    # BMP code point (no emoji, no letter built from combining marks).
+    return all(len(c.char) == 1 and c.char < "\U00010000" for c in analysis.non_gsm)
 
 
 def _plain_case(encoding: str, units: int) -> LengthCase:

@@ -74,10 +74,11 @@ def test_unknown_placeholders_count_as_typed():
 _FIELDS = {"a": MergeField(0), "b": MergeField(7), "c": MergeField(40, non_gsm=True),
            "d": MergeField(153)}
 _PIECES = st.sampled_from(["x", "hello ", "\n", "\r\n", "@£$", "{a}", "{b}", "{c}", "{d}",
-                           "{zzz}", "€", "[", "é", "’", "🎉", "{"])
+                           "{zzz}", "€", "[", "é", "’", "🎉", "{", "ç", "e\u0301", "中",
+                           "\u200d", "🇺🇸", "{b}\u0301"])
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(_PIECES, max_size=40), st.integers(0, 200), st.booleans())
 def test_length_cases_equal_analyze_of_the_rendered_text(pieces, padding, smart):
     text = "".join(pieces) + "y" * padding

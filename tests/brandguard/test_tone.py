@@ -59,6 +59,8 @@ def test_formality_balances_formal_and_informal_markers():
     assert formal["formality"].score > 0.8
     assert casual["formality"].score < 0.2
     assert "we're" in [d.text for d in casual["formality"].drivers if d.kind == "contraction"]
+    curly = run(clean("We’re open; Summit's lodge too.")).tone["formality"].drivers
+    assert [d.text for d in curly if d.kind == "contraction"] == ["We’re"]  # not a possessive
 
 
 def test_a_formal_brand_is_told_which_words_are_too_casual():
