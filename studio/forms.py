@@ -6,6 +6,7 @@ from django import forms
 
 from copygen.models import GuidelineDocument, Variant
 from copygen.taxonomy import Intent, OfferKind, Stage
+from delivery.models import OutboxMessage
 
 
 def _blank(choices, label="Any"):
@@ -95,3 +96,7 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["actor"].queryset = members
         self.fields["action"].choices = _blank([(a, a.replace("_", " ")) for a in actions])
+
+
+class OutboxFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=_blank(OutboxMessage.Kind.choices, "All"), required=False)

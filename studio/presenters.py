@@ -7,9 +7,15 @@ import difflib
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
+
+from django.utils.safestring import mark_safe
 
 from brandguard import RULES
 from brandguard.policy import TONE_DIMENSIONS as TONE_ORDER
+from copygen.taxonomy import Intent, Stage
+from studio import charts
+from studio.performance import PoolStats
 
 
 @dataclass(frozen=True)
@@ -105,3 +111,62 @@ def json_diff(before: dict, after: dict) -> list[tuple[str, str]]:
         kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
         lines.append((kind, line))
     return lines
+
+
+# --- Delivery data -------------------------------------------------------------------------
+
+def mask_phone(phone: str) -> str:
+    """"+12125550123" → "+1212•••••23": enough to tell people apart in a list, not enough
+    to text them (the outbox is visible to every role)."""
+    if len(phone) <= 6:
+        return "•" * len(phone)
+    head = 5 if len(phone) >= 11 else 3
+    return phone[:head] + "•" * (len(phone) - head - 2) + phone[-2:]
+
+
+# What each stored reason code means, in the words a reviewer uses (codes: delivery.eligibility
+# and delivery.services.decisions; an unknown code is shown as it is).
+REASON_LABELS = {
+    "OPTED_OUT": "Opted out (replied STOP)",
+    "NO_CONSENT": "No consent on record",
+    "CONSENT_EXPIRED": "Consent too old for the brand's limit",
+    "INVALID_NUMBER": "Number not valid",
+    "NON_GEOGRAPHIC": "Number has no location (quiet hours unknowable)",
+    "UNKNOWN_TIMEZONE": "Time zone of the number unknown",
+    "SUPPRESSED": "Suppressed: they already bought",
+    "FREQ_CAP": "Frequency cap reached",
+    "QUIET_HOURS": "Quiet hours at the recipient",
+    "NO_SEND_WINDOW": "No hour open in every time zone of the number",
+    "HELD_FOR_REVIEW": "Contact held for human review",
+    "NO_APPROVED_VARIANT": "No approved variant in the pool",
+    "CONTENT_BLOCKED": "Brandguard blocked the rendered text",
+}
+
+
+def reason_label(code: str) -> str:
+    return REASON_LABELS.get(code, code.replace("_", " ").capitalize())
+
+
+def arm_label(variant_id: int, version: int) -> str:
+    return f"#{variant_id} v{version}"
+
+
+def pool_view(stats: PoolStats, days: list[tuple[date, int]]) -> dict:
+    """What the performance template draws for one pool: labels, rows and the two charts."""
+    # "Leading" only means something where the bandit has a choice (two or more active arms).
+    best = stats.best if stats.improvement is not None else None
+    labels = [arm_label(arm.counts.variant_id, arm.counts.version) for arm in stats.arms]
+    rows = [{"stats": arm, "label": label, "leading": arm is best}
+            for arm, label in zip(stats.arms, labels, strict=True)]
+    title = f"{Intent(stats.intent).label} · {Stage(stats.stage).label}"
+    intervals = charts.interval_chart(
+        [charts.IntervalRow(label, arm.mean, arm.low, arm.high, highlight=arm is best)
+         for arm, label in zip(stats.arms, labels, strict=True)],
+        title=f"{title}: posterior reward rate per variant, mean and 95% interval")
+    bars = charts.bar_chart([(f"{day:%b} {day.day}", n) for day, n in days],
+                            title=f"{title}: sends per day")
+    return {"intent": stats.intent, "stage": stats.stage, "title": title, "stats": stats,
+            "rows": rows, "improvement": stats.improvement, "sends": stats.sends,
+            # Both strings come from studio.charts, which escapes every piece of text.
+            "interval_svg": mark_safe(intervals), "bars_svg": mark_safe(bars),
+            "days": days, "days_sends": sum(n for _, n in days)}

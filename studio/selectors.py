@@ -1,17 +1,21 @@
-"""Reads for the review studio: checks against the current policy, queues, counts, audit."""
+"""Reads for the review studio: checks against the current policy, queues, counts, audit,
+and delivery's data for the performance, outbox and evidence pages."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
 
 from brandguard import MessageContext, Report, check
 from brandguard.models import Brand
 from brandguard.services import current_policy
 from copygen.models import Variant, VariantEvent
 from copygen.taxonomy import Intent, Stage
+from delivery.models import ArmState, Decision, Event, OutboxMessage
+from studio.performance import ArmCounts
 
 Status = Variant.Status
 
@@ -107,3 +111,87 @@ def brand_events(brand: Brand, *, action="", actor=None, date_from: date | None 
 def event_actions(brand: Brand) -> list[str]:
     return sorted(set(VariantEvent.objects.filter(brand=brand)
                       .values_list("action", flat=True).distinct()))
+
+
+# --- Delivery data (performance, outbox, evidence) ----------------------------------------
+# Only decisions with ``counted_at`` count as sends: it is set once, when the text was
+# handed to the provider, which is exactly when the bandit counts a trial.
+
+Pool = tuple[str, str]
+
+
+def pool_counts(brand: Brand, *, intent: str = "", stage: str = ""
+                ) -> dict[Pool, list[ArmCounts]]:
+    """Per pool with approved variants or history: each arm's sends, outcomes and the
+    bandit's counters. Active arms (approved, current) first, then retired/superseded ones
+    that still have history; each group by id. Four queries, whatever the data size."""
+    scope = {"brand": brand} | ({"intent": intent} if intent else {}) | (
+        {"stage": stage} if stage else {})
+    outcomes = _outcomes(scope)
+    arm_rows = {(i, s, v): (wins, losses, penalties) for i, s, v, wins, losses, penalties
+                in ArmState.objects.filter(**scope).values_list(
+                    "intent", "stage", "variant_id", "successes", "failures", "penalties")}
+    approved = Variant.objects.approved().filter(**scope)
+    keys = ({(i, s, v) for i, s, v in approved.values_list("intent", "stage", "id")}
+            | set(outcomes) | set(arm_rows))
+    facts = {pk: (version, text, status == Status.APPROVED and current)
+             for pk, version, text, status, current in Variant.objects
+             .filter(pk__in={v for _, _, v in keys})
+             .values_list("pk", "version", "text", "status", "is_current")}
+    pools: dict[Pool, list[ArmCounts]] = {}
+    for i, s, v in sorted(keys, key=lambda k: (not facts[k[2]][2], k[2])):
+        version, text, active = facts[v]
+        counted: dict = outcomes.get((i, s, v), {})
+        wins, losses, penalties = arm_rows.get((i, s, v), (0, 0, 0))
+        pools.setdefault((i, s), []).append(ArmCounts(
+            variant_id=v, version=version, text=text, active=active,
+            sends=counted.get("sends", 0), clicks=counted.get("clicks", 0),
+            conversions=counted.get("conversions", 0), opt_outs=counted.get("opt_outs", 0),
+            successes=wins, failures=losses, penalties=penalties))
+    order = {value: n for n, value in enumerate([*Intent.values, *Stage.values])}
+    return dict(sorted(pools.items(), key=lambda kv: (order.get(kv[0][0], 99),
+                                                       order.get(kv[0][1], 99))))
+
+
+def _outcomes(scope: dict) -> dict[tuple[str, str, int], dict]:
+    def happened(*types: str) -> Exists:
+        return Exists(Event.objects.filter(decision=OuterRef("pk"), type__in=types))
+
+    rows = (Decision.objects.filter(**scope, counted_at__isnull=False, variant__isnull=False)
+            .annotate(clicked=happened(Event.Type.CLICKED),
+                      converted=happened(Event.Type.CONVERTED, Event.Type.PURCHASED))
+            .values("intent", "stage", "variant_id")
+            .annotate(sends=Count("id"), clicks=Count("id", filter=Q(clicked=True)),
+                      conversions=Count("id", filter=Q(converted=True)),
+                      opt_outs=Count("id", filter=Q(penalized_at__isnull=False)))
+            .order_by())
+    return {(r["intent"], r["stage"], r["variant_id"]): r for r in rows}
+
+
+def sends_per_day(brand: Brand, *, start: date) -> dict[Pool, dict[date, int]]:
+    """Sends per pool and calendar day (in the site's time zone) from ``start`` on."""
+    rows = (Decision.objects.filter(brand=brand, counted_at__date__gte=start)
+            .annotate(day=TruncDate("counted_at")).values("intent", "stage", "day")
+            .annotate(n=Count("id")).order_by())
+    days: dict[Pool, dict[date, int]] = {}
+    for row in rows:
+        days.setdefault((row["intent"], row["stage"]), {})[row["day"]] = row["n"]
+    return days
+
+
+def has_outbox(brand: Brand) -> bool:
+    return OutboxMessage.objects.filter(brand=brand).exists()
+
+
+def outbox_messages(brand: Brand, *, kind: str = "") -> QuerySet[OutboxMessage]:
+    qs = (OutboxMessage.objects.filter(brand=brand).select_related("send")
+          .annotate(variant_id=F("decision__variant_id"),
+                    variant_version=F("decision__variant__version"),
+                    intent=F("decision__intent"), stage=F("decision__stage")))
+    return qs.filter(kind=kind) if kind else qs
+
+
+def variant_decisions(chain: QuerySet[Variant]) -> QuerySet[Decision]:
+    """Every decision that chose a version of this variant, newest first, with its send."""
+    return (Decision.objects.filter(variant__in=chain).select_related("send")
+            .annotate(variant_version=F("variant__version")).order_by("-created_at"))

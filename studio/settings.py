@@ -106,6 +106,13 @@ else:
     EMBEDDED_DB = True
 _default_db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
 _default_db["CONN_HEALTH_CHECKS"] = True
+# Server-side binding lets psycopg prepare the statements every decision and send repeats
+# (after 5 uses on a connection), so PostgreSQL stops parsing and planning them each time:
+# about half the database CPU per request (bench/decisions.py, bench/sender.py). Set 0 behind
+# a transaction-mode pooler without prepared-statement support (PgBouncer < 1.21).
+if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    _default_db.setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5})
 _default_db["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_studio")}
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -206,8 +213,8 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")  # only for a Twilio-protocol test server
 TWILIO_TIMEOUT = env_float("TWILIO_TIMEOUT", 10.0, minimum=0.5)
 # First-party short links (/l/<code>) are built on this base; a brand points a host on its
-# own domain (go.brand.com) here so links pass its allow-list. Defaults to PUBLIC_BASE_URL.
-SHORT_LINK_BASE_URL = (env_str("SHORT_LINK_BASE_URL", PUBLIC_BASE_URL) or "").rstrip("/")
+# own domain (go.brand.com) here so links pass its allow-list. Empty: PUBLIC_BASE_URL.
+SHORT_LINK_BASE_URL = (env_str("SHORT_LINK_BASE_URL", "") or "").rstrip("/")
 # Exposes /api/bench/bare for bench/decisions.py outside DEBUG; never set it in production.
 DELIVERY_BENCH_BARE_VIEW = env_bool("DELIVERY_BENCH_BARE_VIEW", default=False)
 SWEEP_STALLED_SENDS_SECONDS = env_int("SWEEP_STALLED_SENDS_SECONDS", 60, minimum=5)

@@ -149,3 +149,78 @@ def make_api_key(brand: Brand, *, name: str = "flows") -> str:
     from delivery.services import create_api_key
 
     return create_api_key(brand, name=name)[1]
+
+
+# --- Performance and outbox (issue 6) ------------------------------------------------------
+
+SAMPLE_MERGE = {"first_name": "Sam", "product_name": "Ridge 2 tent", "link": "acme.co/l/x7Kp2"}
+
+
+def render_sample(text: str) -> str:
+    """The text as a decision would render it for a person, with SAMPLE_MERGE."""
+    for name, value in SAMPLE_MERGE.items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def make_delivered_send(variant, contact, *, at=None, clicked: bool = False,
+                        converted: bool = False, opted_out: bool = False,
+                        status: str = "delivered"):
+    """A decision that went out through the console provider, what the person did after it,
+    and the arm counts delivery's services would have written for it (rows made directly,
+    so tests choose the dates and outcomes). The text is rendered with SAMPLE_MERGE."""
+    import uuid
+
+    from django.db.models import F
+    from django.utils import timezone
+
+    from delivery.models import ArmState, Decision, Event, OutboxMessage, Send
+    from delivery.selectors import delivery_settings
+
+    at = at or timezone.now()
+    body = render_sample(variant.text)
+    types = {"clicked"} if clicked else set()
+    types |= {"converted"} if converted else set()
+    rewarded = bool(types & delivery_settings(variant.brand).rewarded_event_types)
+    decision = Decision.objects.create(
+        brand=variant.brand, contact=contact, phone=contact.phone, intent=variant.intent,
+        stage=variant.stage, variant=variant, text=body, encoding="GSM-7", segments=1,
+        status="allow", send_at=at, created_at=at, counted_at=at,
+        rewarded_at=at if rewarded else None, penalized_at=at if opted_out else None)
+    send = Send.objects.create(
+        decision=decision, brand=variant.brand, contact=contact,
+        idempotency_key=f"decision:{decision.pk}", to_phone=contact.phone, body=body,
+        subject=variant.intent, status=status, provider="console",
+        provider_sid="CO" + uuid.uuid4().hex, scheduled_for=at, sent_at=at, segments=1)
+    OutboxMessage.objects.create(brand=variant.brand, decision=decision, send=send,
+                                 to_phone=contact.phone, body=body, kind="sent",
+                                 created_at=at)
+    for kind in sorted(types):
+        Event.objects.create(brand=variant.brand, event_id=f"{kind}:{decision.pk}",
+                             phone=contact.phone, contact=contact, type=kind,
+                             decision=decision, occurred_at=at)
+    arm, _ = ArmState.objects.get_or_create(brand=variant.brand, intent=variant.intent,
+                                            stage=variant.stage, variant=variant)
+    ArmState.objects.filter(pk=arm.pk).update(
+        successes=F("successes") + int(rewarded), failures=F("failures") + int(not rewarded),
+        penalties=F("penalties") + int(opted_out))
+    return send
+
+
+def make_blocked_message(brand, *, phone: str = "+12125550199", why_not: str = "QUIET_HOURS",
+                         detail: str = "closed in America/New_York until 08:00", at=None,
+                         variant=None):
+    """An outbox row for a send that was stopped, with its reason, as delivery writes it."""
+    from django.utils import timezone
+
+    from delivery.models import Decision, OutboxMessage
+
+    at = at or timezone.now()
+    decision = Decision.objects.create(
+        brand=brand, phone=phone, intent=getattr(variant, "intent", "cart_abandonment"),
+        stage=getattr(variant, "stage", "active"), variant=variant,
+        text=render_sample(getattr(variant, "text", "")), status="deny", reason=why_not, detail=detail,
+        created_at=at)
+    return OutboxMessage.objects.create(brand=brand, decision=decision, to_phone=phone,
+                                        body=decision.text, kind="blocked", why_not=why_not,
+                                        detail=detail, created_at=at)

@@ -1,11 +1,12 @@
 """Studio views, one module per page; ``studio.views.<name>`` keeps working for URLs."""
 
 from studio.views.audit import audit, audit_csv, variant_detail
+from studio.views.delivery import outbox, performance
 from studio.views.edit import check, edit, fix
 from studio.views.generate import generate, generation
 from studio.views.guardrails import guardrails, test_guardrails
 from studio.views.guidelines import guidelines
-from studio.views.pages import brand_home, healthz, home, outbox, performance, root
+from studio.views.pages import brand_home, healthz, home, root
 from studio.views.queue import (
     approve,
     bulk_approve,

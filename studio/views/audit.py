@@ -1,4 +1,5 @@
-"""Audit: every state change, filterable and exportable, and the per-variant evidence."""
+"""Audit: every state change, filterable and exportable, and the per-variant evidence
+(versions, checks, decisions, sends and bandit stats)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,22 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from copygen.models import VariantEvent
+from delivery.selectors import delivery_settings
 from studio import presenters
 from studio.forms import AuditFilterForm, CommentForm, ReasonForm
 from studio.models import Comment
 from studio.permissions import get_brand_access
-from studio.selectors import brand_events, brand_members, chain_of, event_actions
+from studio.selectors import (
+    brand_events,
+    brand_members,
+    chain_of,
+    event_actions,
+    variant_decisions,
+)
 from studio.views.common import build_cards, get_variant, page_context, policy_facts, report_view
+from studio.views.delivery import summarized_pools
 
+SENDS_SHOWN = 50  # the newest; the count says how many more exist
 CSV_COLUMNS = ("time", "variant", "version", "action", "from_status", "to_status", "actor",
                "policy_version", "reason")
 
@@ -69,10 +79,24 @@ def _evidence(variant, max_segments: int) -> list[dict]:
     return list(reversed(rows))
 
 
+def _delivery_evidence(access, variant, chain) -> dict:
+    """The chain's latest decisions (with their sends) and each version's bandit stats in
+    its pool, computed as the performance page does."""
+    decisions = variant_decisions(chain)
+    ids = {v.pk for v in chain}
+    settings = delivery_settings(access.brand)
+    arms = [arm for pool in summarized_pools(access.brand, settings, intent=variant.intent,
+                                             stage=variant.stage)
+            for arm in pool.arms if arm.counts.variant_id in ids]
+    return {"decisions": decisions[:SENDS_SHOWN], "decision_count": decisions.count(),
+            "arms": arms, "delivery_settings": settings}
+
+
 @login_required
 @require_GET
 def variant_detail(request, slug: str, pk: int):
-    """The evidence page: every version with its checks, citations, events and comments."""
+    """The evidence page: every version with its checks, citations, events, comments, the
+    sends that used it and what the bandit believes about it."""
     access = get_brand_access(request.user, slug, "view")
     variant = get_variant(access, pk)
     chain = chain_of(variant)
@@ -82,4 +106,5 @@ def variant_detail(request, slug: str, pk: int):
         versions=_evidence(variant, max_segments),
         events=VariantEvent.objects.filter(variant__in=chain).select_related("actor"),
         comments=Comment.objects.filter(variant__in=chain).select_related("author", "variant"),
-        comment_form=CommentForm(), reason_form=ReasonForm(), here=request.path))
+        comment_form=CommentForm(), reason_form=ReasonForm(), here=request.path,
+        **_delivery_evidence(access, variant, chain)))

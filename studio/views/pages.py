@@ -1,4 +1,4 @@
-"""The shell: root, health, the brand list, brand home, and the pages delivery fills later."""
+"""The shell: root, health, the brand list and brand home."""
 
 from __future__ import annotations
 
@@ -48,19 +48,3 @@ def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "studio/brand_home.html", page_context(
         access, "home", role_labels=roles, counts=status_counts(access.brand),
         stages=stages, coverage_rows=rows, events=events))
-
-
-@login_required
-@require_GET
-def performance(request: HttpRequest, slug: str) -> HttpResponse:
-    # Delivery (another app) records sends; until flows call the decision API there is
-    # nothing to measure, and the page says so rather than drawing empty charts.
-    access = get_brand_access(request.user, slug, "view_performance")
-    return render(request, "studio/performance.html", page_context(access, "performance"))
-
-
-@login_required
-@require_GET
-def outbox(request: HttpRequest, slug: str) -> HttpResponse:
-    access = get_brand_access(request.user, slug, "view")
-    return render(request, "studio/outbox.html", page_context(access, "outbox"))

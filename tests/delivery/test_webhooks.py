@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
@@ -15,6 +16,7 @@ import brandguard
 from brandguard.services import current_policy
 from delivery import services
 from delivery.models import ConsentEvent, Contact, Event, InboundMessage
+from delivery.services.providers import status_callback_path
 from tests.delivery.conftest import MERGE, NOON_NY, NY
 from tests.factories import make_brand, make_contact, make_delivery_settings
 
@@ -167,6 +169,12 @@ def test_a_forged_status_callback_is_refused(client, db):
     params = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "delivered"}
     assert post(client, STATUS, params, signature="forged").status_code == 403
     assert post(client, STATUS, params, signature="missing").status_code == 403
+
+
+def test_the_status_callback_url_we_give_twilio_routes_to_the_status_webhook():
+    # The sender resolves it in delivery.urls alone (cheap for a worker): the project must
+    # keep mounting those URLs at the root.
+    assert status_callback_path() == reverse("delivery:twilio-status") == STATUS
 
 
 def test_a_status_callback_for_an_unknown_sid_gets_200(client, db):
