@@ -37,7 +37,8 @@ class QueueFilterForm(forms.Form):
     intent = forms.ChoiceField(choices=_blank(Intent.choices), required=False)
     stage = forms.ChoiceField(choices=_blank(Stage.choices), required=False)
     status = forms.ChoiceField(choices=_blank(Variant.Status.choices), required=False)
-    author = forms.ModelChoiceField(queryset=None, required=False, empty_label="Anyone")
+    author: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Anyone")
     request = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, members, **kwargs):
@@ -86,7 +87,8 @@ class RetrievalForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(required=False)
-    actor = forms.ModelChoiceField(queryset=None, required=False, empty_label="Anyone")
+    actor: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Anyone")
     date_from = forms.DateField(required=False, label="From",
                                 widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To",

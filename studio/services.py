@@ -164,7 +164,7 @@ def approve_variant(variant: Variant, *, by) -> Variant:
         if row.status != Status.IN_REVIEW:
             raise ApprovalDenied(f"Only a variant in review can be approved; this one is "
                                  f"{row.get_status_display().lower()}.")
-        if by.pk in chain_author_ids([row])[row.chain_root_id]:
+        if by.pk in chain_author_ids([row])[row.pk if row.root_id is None else row.root_id]:
             raise ApprovalDenied("You wrote or edited a version of this text; another "
                                  "approver must approve it.", code="four_eyes")
         report = check_text(row.brand, row.text, intent=row.intent)

@@ -18,7 +18,7 @@ from studio.views.common import get_variant, page_context, policy_facts, report_
 def _versions(variant) -> list[dict]:
     versions, previous = [], None
     for row in chain_of(variant).select_related("author"):
-        diff = presenters.word_diff(previous.text, row.text) if previous else []
+        diff: list = presenters.word_diff(previous.text, row.text) if previous else []
         versions.append({"row": row, "diff": diff})
         previous = row
     return list(reversed(versions))

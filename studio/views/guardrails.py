@@ -23,7 +23,7 @@ def _history(brand) -> list[dict]:
                 .order_by("version"))
     history, previous = [], None
     for row in rows:
-        before = {"rules": previous.rules, "offers": previous.offers} if previous else {}
+        before: dict = {"rules": previous.rules, "offers": previous.offers} if previous else {}
         diff = presenters.json_diff(before, {"rules": row.rules, "offers": row.offers})
         history.append({"row": row, "diff": diff})
         previous = row
