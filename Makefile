@@ -25,11 +25,14 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy studio brandguard copygen delivery
 
 bench: $(STAMP)
 	$(BIN)/python bench/guards.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/bandit_sim.py
+	$(BIN)/python bench/sender.py
+	$(BIN)/python bench/decisions.py
 
 clean-db:
 	$(BIN)/python manage.py db stop

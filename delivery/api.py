@@ -78,10 +78,11 @@ def on_delivery_error(request: HttpRequest, exc: services.DeliveryError) -> Http
 @api.post("/v1/decisions", response={200: DecisionOut, 409: ErrorOut, **ERRORS},
           summary="Decide whether, when and which approved text to send", tags=["decisions"])
 def create_decision(request: HttpRequest, payload: DecisionIn):
+    brand = _brand(request)
     decision = services.decide(
-        _brand(request), phone=payload.phone, intent=payload.intent.value,
+        brand, phone=payload.phone, intent=payload.intent.value,
         stage=payload.stage.value, merge=payload.merge, send=payload.send,
-        idempotency_key=payload.idempotency_key,
+        idempotency_key=payload.idempotency_key, settings=selectors.request_settings(brand),
     )
     return Status(200, decision_body(decision))
 

@@ -156,18 +156,21 @@ def choose(
     propensities = prob_best(
         arms, rng, draws=draws, penalty_weight=penalty_weight, prior_strength=prior_strength
     )
+    return Choice(draw(propensities, rng), propensities)
+
+
+def draw(propensities: dict[ArmId, float], rng: random.Random) -> ArmId:
+    """An arm drawn with exactly its propensity, so the logged propensity is the probability
+    the chosen arm had (choose() uses it; so may a caller that reuses an estimate)."""
     point = rng.random()
     cumulative = 0.0
     for arm_id, share in propensities.items():
         cumulative += share
         if point < cumulative:
-            chosen = arm_id
-            break
-    else:
-        # Float rounding can leave the sum a hair under 1: fall back to the last arm that
-        # has any probability, never to one that has none.
-        chosen = next(a for a in reversed(propensities) if propensities[a] > 0)
-    return Choice(chosen, propensities)
+            return arm_id
+    # Float rounding can leave the sum a hair under 1: fall back to the last arm that has
+    # any probability, never to one that has none.
+    return next(a for a in reversed(propensities) if propensities[a] > 0)
 
 
 def _posterior_arrays(

@@ -5,15 +5,26 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from brandguard.models import Brand, BrandPolicy
 from brandguard.policy import Policy
 from brandguard.services import current_policy
 from copygen.models import Variant
 from delivery.eligibility import SAME_SUBJECT_CAP_STATES, ConsentState, SendRecord
-from delivery.models import ApiKey, ConsentEvent, Contact, DeliverySettings, Event, Send
+from delivery.joined_rows import cache_reverse_one, columns, split_row
+from delivery.models import (
+    ApiKey,
+    ConsentEvent,
+    Contact,
+    Decision,
+    DeliverySettings,
+    Event,
+    Send,
+)
 
 # "A purchase after the cart event" (DOMAIN.md, issue 5): nudges about a cart or a browse
 # are pointless, and irritating, once the person bought.
@@ -30,6 +41,16 @@ def delivery_settings(brand: Brand) -> DeliverySettings:
     return found if found is not None else DeliverySettings(brand=brand)
 
 
+def request_settings(brand: Brand) -> DeliverySettings:
+    """The settings row loaded with `brand` in this request (active_api_key joins it in, so a
+    decision saves a round trip). Only for a brand read in the same request: never stale."""
+    try:
+        found = brand.delivery_settings  # select_related cache; a query if it was not joined
+    except DeliverySettings.DoesNotExist:
+        found = None
+    return found if found is not None else DeliverySettings(brand=brand)
+
+
 def contacts_with_consent() -> QuerySet[Contact]:
     """Contacts annotated with their latest consent event (the current consent)."""
     latest = ConsentEvent.objects.filter(contact=OuterRef("pk")).order_by("-occurred_at", "-id")
@@ -39,25 +60,41 @@ def contacts_with_consent() -> QuerySet[Contact]:
     )
 
 
+# contact_for_decision runs for every decision and every send. Built with the ORM, its four
+# subqueries cost about 1 ms of Python per call to compile, more than PostgreSQL needs to
+# run them, so the query is written out once. Same columns as contacts_with_consent() plus
+# `texted` and `suppressed`; every value is a bound parameter.
+_CONTACT_SQL = """
+SELECT c.*, consent.kind AS consent_kind, consent.occurred_at AS consent_at{extra}
+FROM delivery_contact c
+LEFT JOIN LATERAL (
+    SELECT e.kind, e.occurred_at FROM delivery_consentevent e
+    WHERE e.contact_id = c.id ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1
+) consent ON TRUE
+WHERE c.brand_id = %s AND c.phone = %s{lock}"""
+_TEXTED_SQL = """,
+    EXISTS (SELECT 1 FROM delivery_send s WHERE s.contact_id = c.id AND s.status <> %s
+    ) AS texted"""
+_SUPPRESSED_SQL = """,
+    EXISTS (SELECT 1 FROM delivery_event p WHERE p.brand_id = c.brand_id AND p.phone = c.phone
+            AND p.type = %s AND p.occurred_at >= %s) AS suppressed"""
+
+
 def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: datetime,
                          lock: bool = False) -> Contact | None:
     """The contact with everything a decision reads about them, in one query: current
     consent, whether they were ever texted, whether a purchase since `since` (minus the
     lookback) suppresses this intent. `lock` takes the row lock the sender relies on."""
-    contacts = contacts_with_consent()
+    extra, params = "", cast(list[object], [])
     if not lock:  # only a new decision asks (first message: CTIA opt-out instructions)
-        texted = Send.objects.filter(contact=OuterRef("pk")).exclude(
-            status=Send.Status.CANCELED)
-        contacts = contacts.annotate(texted=Exists(texted))
+        extra += _TEXTED_SQL
+        params.append(Send.Status.CANCELED.value)
     if intent in SUPPRESSIBLE_INTENTS:
-        contacts = contacts.annotate(suppressed=Exists(_purchases(since).filter(
-            brand_id=OuterRef("brand_id"), phone=OuterRef("phone"))))
-    if lock:
-        contacts = contacts.select_for_update(of=("self",))
-    try:
-        return contacts.get(brand=brand, phone=phone)  # get(): no ORDER BY, no join
-    except Contact.DoesNotExist:
-        return None
+        extra += _SUPPRESSED_SQL
+        params += [Event.Type.PURCHASED.value, since - SUPPRESSION_LOOKBACK]
+    sql = _CONTACT_SQL.format(extra=extra, lock=" FOR UPDATE OF c" if lock else "")
+    # (brand, phone) is unique: at most one row.
+    return next(iter(Contact.objects.raw(sql, [*params, brand.pk, phone])), None)
 
 
 def consent_state(contact: Contact) -> ConsentState:
@@ -127,29 +164,91 @@ class PoolArm:
     has_state: bool
 
 
-def pool_arms(brand: Brand, intent: str, stage: str) -> list[PoolArm]:
-    """Approved current variants of the pool with their counts, in one LEFT JOIN."""
-    rows = (
-        Variant.objects.for_pool(brand, intent, stage)
-        .order_by("id")
-        .values_list("id", "text", "arm_states__successes", "arm_states__failures",
-                     "arm_states__penalties")
-    )
-    return [
-        PoolArm(vid, text, s or 0, f or 0, p or 0, has_state=s is not None)
-        for vid, text, s, f, p in rows
-    ]
+@dataclass(frozen=True, slots=True)
+class Pool:
+    arms: list[PoolArm]
+    policy_version: int | None  # the brand's current guard policy (None: none saved yet)
+
+
+# The pool is read for every decision; through the ORM (LEFT JOIN plus the policy subquery)
+# compiling it cost more Python than the rest of the read. Same rows as
+# Variant.objects.for_pool() (approved and current: test_only_approved_current_variants_...).
+_POOL_SQL = """
+SELECT v.id, v.text, a.successes, a.failures, a.penalties,
+       (SELECT max(p.version) FROM brandguard_brandpolicy p WHERE p.brand_id = v.brand_id)
+FROM copygen_variant v
+LEFT JOIN delivery_armstate a ON a.variant_id = v.id
+WHERE v.brand_id = %s AND v.intent = %s AND v.stage = %s AND v.status = %s AND v.is_current
+ORDER BY v.id"""
+
+
+def pool_for_decision(brand: Brand, intent: str, stage: str) -> Pool:
+    """Approved current variants of the pool with their counts (one LEFT JOIN) and, in the
+    same query, the brand's current policy version, the key of guard_policy()'s cache."""
+    with connection.cursor() as cursor:
+        cursor.execute(_POOL_SQL, [brand.pk, intent, stage, Variant.Status.APPROVED.value])
+        rows = cursor.fetchall()
+    arms = [PoolArm(vid, text, s or 0, f or 0, p or 0, has_state=s is not None)
+            for vid, text, s, f, p, _ in rows]
+    return Pool(arms, rows[0][5] if rows else None)
 
 
 def hash_api_key(plain: str) -> str:
     return hashlib.sha256(plain.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# The brand's delivery settings ride along (LEFT JOIN): every decision needs them. Written
+# out for its cost (delivery.joined_rows); key_hash is unique, so at most one row.
+_KEY_SQL = f"""
+SELECT {columns(ApiKey, "k")}, {columns(Brand, "b")}, {columns(DeliverySettings, "ds")}
+FROM delivery_apikey k
+JOIN brandguard_brand b ON b.id = k.brand_id
+LEFT JOIN delivery_deliverysettings ds ON ds.brand_id = b.id
+WHERE k.key_hash = %s AND k.revoked_at IS NULL"""
+
+
 def active_api_key(plain: str) -> ApiKey | None:
+    """The unrevoked key, with its brand and the brand's settings (request_settings)."""
     if not plain or len(plain) > 200:
         return None
-    return (ApiKey.objects.select_related("brand")
-            .filter(key_hash=hash_api_key(plain), revoked_at__isnull=True).first())
+    with connection.cursor() as cursor:
+        cursor.execute(_KEY_SQL, [hash_api_key(plain)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # The inner joins guarantee key and brand; only the settings row may be missing.
+    key, brand, settings = cast(tuple[ApiKey, Brand, DeliverySettings | None],
+                                split_row(row, (ApiKey, Brand, DeliverySettings)))
+    key.brand = brand
+    cache_reverse_one(brand, "delivery_settings", settings)
+    return key
+
+
+# The sender reads this for every text it claims (delivery.services.sending); written out
+# for its cost like _KEY_SQL. Every send has a decision (one-to-one, not null).
+_SEND_SQL = f"""
+SELECT {columns(Send, "s")}, {columns(Decision, "d")}, {columns(Brand, "b")},
+       {columns(DeliverySettings, "ds")}
+FROM delivery_send s
+JOIN delivery_decision d ON d.id = s.decision_id
+JOIN brandguard_brand b ON b.id = s.brand_id
+LEFT JOIN delivery_deliverysettings ds ON ds.brand_id = b.id
+WHERE s.id = %s"""
+
+
+def send_for_delivery(send_id: int) -> Send | None:
+    """The send with its decision, brand and the brand's settings (request_settings)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_SEND_SQL, [send_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    send, decision, brand, settings = cast(
+        tuple[Send, Decision, Brand, DeliverySettings | None],
+        split_row(row, (Send, Decision, Brand, DeliverySettings)))
+    send.decision, send.brand = decision, brand
+    cache_reverse_one(brand, "delivery_settings", settings)
+    return send
 
 
 def current_guard_policy(brand: Brand) -> tuple[Policy, int | None]:
@@ -159,3 +258,26 @@ def current_guard_policy(brand: Brand) -> tuple[Policy, int | None]:
         return current_policy(brand)
     row.brand = brand
     return row.to_policy(), row.version
+
+
+# Per process: building a Policy from its JSON on every decision costs more than checking the
+# text. Policy versions are immutable rows, but to_policy() also copies three editable brand
+# fields, so they are part of the key. Callers must treat the cached Policy as read-only.
+_POLICIES: dict[tuple, Policy] = {}
+_POLICY_CACHE_LIMIT = 256
+
+
+def guard_policy(brand: Brand, version: int | None) -> Policy:
+    """The brand's guard Policy at `version` (as read by pool_for_decision)."""
+    if version is None:
+        return current_guard_policy(brand)[0]  # no saved policy: the engine's defaults
+    key = (brand.pk, version, brand.sender_name, brand.support_contact, brand.website_domain)
+    policy = _POLICIES.get(key)
+    if policy is None:
+        row = BrandPolicy.objects.get(brand_id=brand.pk, version=version)
+        row.brand = brand
+        policy = row.to_policy()
+        if len(_POLICIES) >= _POLICY_CACHE_LIMIT:
+            _POLICIES.clear()
+        _POLICIES[key] = policy
+    return policy

@@ -142,6 +142,9 @@ class TwilioClient:
     def __init__(self, config: TwilioConfig, *, client: Client | None = None) -> None:
         self.config = config
         self._client = client or build_client(config)
+        # The SDK imports its REST resources on first use (~0.1 s of CPU): pay that when
+        # the per-process client is built, not inside the first send's timeout.
+        self._client.messages  # noqa: B018
 
     def send_sms(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,11 +19,11 @@ from delivery.selectors import (
     caps_apply,
     consent_state,
     contact_for_decision,
-    current_guard_policy,
     delivery_settings,
+    guard_policy,
     has_been_texted,
     is_suppressed,
-    pool_arms,
+    pool_for_decision,
     send_history,
 )
 from delivery.services.contacts import parse_or_refuse
@@ -77,13 +78,14 @@ class _Plan:
 def decide(
     brand: Brand, *, phone: str, intent: str, stage: str, merge: dict[str, str] | None = None,
     send: bool = False, idempotency_key: str | None = None, now: datetime | None = None,
-    rng: random.Random | None = None,
+    rng: random.Random | None = None, settings: DeliverySettings | None = None,
 ) -> Decision:
     """Decide, store the decision (with the propensities the bandit saw) and, with `send`
     and allow/defer, write the Send row and enqueue its delivery on commit.
 
     The same idempotency key returns the stored decision; reused with a different request
     it raises IdempotencyConflict. Never calls an LLM: only approved variants are chosen.
+    `settings`: the brand's row if already read in this request (the API joins it in).
     """
     now = now or timezone.now()
     merge = dict(merge or {})
@@ -93,7 +95,7 @@ def decide(
         existing = _replay(brand, idempotency_key, fingerprint)
         if existing is not None:
             return existing
-    settings = delivery_settings(brand)
+    settings = settings if settings is not None else delivery_settings(brand)
     contact = contact_for_decision(brand, facts.e164, intent=intent, since=now)
     verdict = check_eligibility(contact, settings, intent=intent, now=now)
     plan = _Plan(verdict.status, verdict.reason or "", verdict.detail[:500], verdict.send_at)
@@ -127,7 +129,8 @@ def _replay(brand: Brand, key: str, fingerprint: str) -> Decision | None:
 
 
 def _choose_and_render(plan: _Plan, brand, contact, settings, intent, stage, merge, rng) -> None:
-    arms = pool_arms(brand, intent, stage)
+    pool = pool_for_decision(brand, intent, stage)
+    arms = pool.arms
     usable = [arm for arm in arms if not missing_fields(arm.text, merge)]
     if not arms or not usable:
         if arms:
@@ -137,14 +140,15 @@ def _choose_and_render(plan: _Plan, brand, contact, settings, intent, stage, mer
         plan.status, plan.reason, plan.send_at = "deny", NO_APPROVED_VARIANT, None
         plan.detail = f"no approved variant for {intent}/{stage}"
         return
-    choice = bandit.choose(
+    choice = _choose(
         [bandit.Arm(a.variant_id, a.successes, a.failures, a.penalties) for a in usable],
-        rng=rng or random.Random(), penalty_weight=settings.optout_penalty_weight,
+        rng=rng, penalty_weight=settings.optout_penalty_weight,
     )
     chosen = int(choice.arm_id)
     template = next(a.text for a in usable if a.variant_id == chosen)
     rendered = render(template, merge)
-    policy, plan.policy_version = current_guard_policy(brand)
+    plan.policy_version = pool.policy_version
+    policy = guard_policy(brand, pool.policy_version)
     guard = guard_rendered(rendered, policy, first_message=not has_been_texted(contact))
     plan.variant_id, plan.text, plan.links = chosen, rendered.text, rendered.links
     plan.encoding, plan.segments, plan.findings = guard.encoding, guard.segments, guard.findings
@@ -154,6 +158,32 @@ def _choose_and_render(plan: _Plan, brand, contact, settings, intent, stage, mer
         rules = ", ".join(sorted({f["rule"] for f in guard.findings}))
         plan.status, plan.reason, plan.send_at = "deny", CONTENT_BLOCKED, None
         plan.detail = f"brandguard blocked the rendered text: {rules}"[:500]
+
+
+# Thompson propensities per pool state, per process. The Monte-Carlo estimate (1000 posterior
+# draws, ~0.4 ms) is most of the bandit's cost, and most decisions meet a pool whose counts
+# have not moved since the previous one. Reuse keeps the logged propensity honest: the arm
+# is still drawn from exactly the probabilities stored with the decision (bandit.draw). The
+# TTL re-estimates now and then, so one estimate's Monte-Carlo error does not stick.
+PROPENSITY_TTL_SECONDS = 2.0
+_PROPENSITIES: dict[tuple, tuple[float, dict]] = {}
+_SYSTEM_RNG = random.SystemRandom()  # fork-safe: gunicorn workers never share a seed
+
+
+def _choose(arms: list[bandit.Arm], *, rng: random.Random | None, penalty_weight: float
+            ) -> bandit.Choice:
+    if rng is not None:  # an injected RNG asks for a reproducible draw: no shared state
+        return bandit.choose(arms, rng=rng, penalty_weight=penalty_weight)
+    key = (penalty_weight, *((a.id, a.successes, a.failures, a.penalties) for a in arms))
+    now = time.monotonic()
+    cached = _PROPENSITIES.get(key)
+    if cached is None or cached[0] < now:
+        if len(_PROPENSITIES) >= 1024:
+            _PROPENSITIES.clear()
+        propensities = bandit.prob_best(arms, _SYSTEM_RNG, draws=bandit.DEFAULT_DRAWS,
+                                        penalty_weight=penalty_weight)
+        cached = _PROPENSITIES[key] = (now + PROPENSITY_TTL_SECONDS, propensities)
+    return bandit.Choice(bandit.draw(cached[1], _SYSTEM_RNG), cached[1])
 
 
 def _store(plan: _Plan, brand, contact, phone, intent, stage, merge, key, fingerprint, now,

@@ -88,8 +88,15 @@ class TwilioProvider:
 def status_callback_url(send: Send) -> str:
     # The send id rides along so a callback that beats the create response (or follows a
     # timed-out create) still finds its row.
-    path = reverse("delivery:twilio-status")
-    return f"{settings.PUBLIC_BASE_URL}{path}?send={send.pk}"
+    return f"{settings.PUBLIC_BASE_URL}{status_callback_path()}?send={send.pk}"
+
+
+@lru_cache(maxsize=1)
+def status_callback_path() -> str:
+    # Resolved in delivery.urls alone, which studio/urls.py mounts at the root (a test holds
+    # the two equal): the project URLconf imports every studio view and with them the LLM
+    # client stack, 1-3 s of CPU a fresh sender worker would otherwise spend on its first text.
+    return reverse("twilio-status", urlconf="delivery.urls")
 
 
 def twilio_config() -> TwilioConfig:

@@ -32,7 +32,7 @@ from delivery.models.sends import (
     TERMINAL_STATUSES,
     statuses_below,
 )
-from delivery.selectors import contact_for_decision, delivery_settings
+from delivery.selectors import contact_for_decision, request_settings, send_for_delivery
 from delivery.services.contacts import hold_contact_for_review, opt_out_contact
 from delivery.services.decisions import check_eligibility
 from delivery.services.providers import Handover, Provider, get_provider
@@ -105,7 +105,8 @@ def deliver(send_id: int, *, now: datetime | None = None) -> Outcome:
 
 
 def _claim(send_id: int, now: datetime) -> tuple[Send, str] | None:
-    send = Send.objects.select_related("decision", "brand").filter(pk=send_id).first()
+    # The brand's delivery settings ride along (LEFT JOIN), read in this same task run.
+    send = send_for_delivery(send_id)
     if send is None or not _claimable(send, now):
         return None
     previous = send.status
@@ -141,7 +142,7 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     """Under the contact's row lock: re-check, call the provider, record the outcome."""
     contact = contact_for_decision(send.brand, send.to_phone, intent=send.subject,
                                    since=send.decision.created_at, lock=True)
-    settings = delivery_settings(send.brand)
+    settings = request_settings(send.brand)
     verdict = check_eligibility(contact, settings, intent=send.subject, now=now,
                                 since=send.decision.created_at, exclude_send=send.pk)
     if verdict.status == "deny" or contact is None:

@@ -122,8 +122,7 @@ def test_an_empty_pool_is_a_denial_with_its_own_reason(pool_brand, contact):
 
 def test_merge_fields_render_and_links_become_first_party_short_links(pool_brand, contact,
                                                                       settings):
-    # settings.py copies PUBLIC_BASE_URL into SHORT_LINK_BASE_URL at load time (317b373).
-    settings.SHORT_LINK_BASE_URL = "https://studio.example"
+    settings.PUBLIC_BASE_URL = "https://studio.example"
     decision = decide(pool_brand)
     link = ShortLink.objects.get(decision=decision)
     assert "Sam" in decision.text and "{" not in decision.text

@@ -42,6 +42,15 @@ def test_a_click_turns_the_trial_into_a_success_once(pool_brand, contact):
     assert arm(decision) == (1, 0, 0) and Event.objects.count() == 1
 
 
+def test_a_trial_of_an_arm_without_a_row_yet_creates_it_and_counts_once(pool_brand, contact):
+    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
+                               merge=MERGE, now=NOON_NY)
+    ArmState.objects.all().delete()  # e.g. decisions written in bulk, never through decide
+    assert services.count_trial(decision, at=NOON_NY) is True
+    assert services.count_trial(decision, at=NOON_NY) is False
+    assert arm(decision) == (0, 1, 0)
+
+
 def test_with_the_conversion_metric_a_click_is_not_a_reward(pool_brand, contact):
     make_delivery_settings(pool_brand, reward_metric="conversion")
     decision = sent_decision(pool_brand)
