@@ -140,6 +140,7 @@ REASON_LABELS = {
     "HELD_FOR_REVIEW": "Contact held for human review",
     "NO_APPROVED_VARIANT": "No approved variant in the pool",
     "CONTENT_BLOCKED": "Brandguard blocked the rendered text",
+    "VARIANT_WITHDRAWN": "The text was retired or sent back to review before sending",
 }
 
 

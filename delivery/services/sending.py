@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from copygen.models import Variant
 from delivery import quiet_hours
 from delivery.eligibility import Decision as Verdict
 from delivery.models import ConsentEvent, Contact, Decision, OutboxMessage, Send
@@ -38,6 +39,8 @@ from delivery.services.decisions import check_eligibility
 from delivery.services.providers import Handover, Provider, get_provider
 from delivery.services.rewards import count_trial
 from delivery.twilio_client import ProviderError
+
+VARIANT_WITHDRAWN = "VARIANT_WITHDRAWN"
 
 MAX_ATTEMPTS = 5  # provider calls per send before a transient failure becomes final
 RECONCILE_AFTER = timedelta(seconds=60)  # let a slow create land before looking it up
@@ -145,6 +148,8 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     settings = request_settings(send.brand)
     verdict = check_eligibility(contact, settings, intent=send.subject, now=now,
                                 since=send.decision.created_at, exclude_send=send.pk)
+    if verdict.status != "deny":
+        verdict = _withdrawn_copy(send) or verdict
     if verdict.status == "deny" or contact is None:
         return _cancel(send, contact, verdict, now)
     if verdict.status == "defer":
@@ -158,6 +163,16 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
         return _failed_call(send, contact, error, now)
     _handed_over(send, handover, now, provider.name, validity=validity)
     return Outcome("sent")
+
+
+def _withdrawn_copy(send: Send) -> Verdict | None:
+    """A send deferred to the morning must not go out if its text was retired or sent back
+    to review (e.g. by a stricter policy) since the decision was made."""
+    if Variant.objects.approved().filter(pk=send.decision.variant_id).exists():
+        return None
+    return Verdict(status="deny", reason=VARIANT_WITHDRAWN,
+                   detail="The variant is no longer approved (retired, or sent back to "
+                          "review by a policy change) since this send was decided.")
 
 
 def validity_seconds(now: datetime, contact: Contact, window: quiet_hours.Window) -> int:

@@ -38,6 +38,11 @@ def record_status_callback(
             return "duplicate"
         if applied:
             _apply(send, sid, status, error_code, now)
+        if error_code == OPTED_OUT_CODE:
+            # A 21610 means the person said STOP at Twilio: honour it even when the status
+            # itself arrived late or after another final state (TCPA; DOMAIN.md §2).
+            opt_out_contact(send.contact, at=now, source=ConsentEvent.Source.PROVIDER,
+                            detail="Twilio 21610 in a status callback")
     return "applied" if applied else "stale"
 
 
@@ -60,6 +65,3 @@ def _apply(send: Send, sid: str, status: str, error_code: int | None, now) -> No
     Send.objects.filter(pk=send.pk).update(**fields)
     if send.provider_sid is None:
         count_trial(send.decision, at=now)  # it went out, though we never saw the create
-    if error_code == OPTED_OUT_CODE:
-        opt_out_contact(send.contact, at=now, source=ConsentEvent.Source.PROVIDER,
-                        detail="Twilio 21610 in a status callback")

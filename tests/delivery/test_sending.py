@@ -147,3 +147,14 @@ def test_the_sweeper_re_enqueues_only_sends_that_lost_their_task(
         swept = services.sweep_stalled_sends(now=NOON_NY + timedelta(minutes=10))
     assert swept == [overdue.pk]
     assert [(c.func, c.args) for c in callbacks] == [(enqueue_delivery, (overdue.pk, None))]
+
+
+def test_a_send_whose_variant_was_retired_meanwhile_is_canceled(pool_brand, contact):
+    from copygen.models import Variant
+
+    send = queue(pool_brand)
+    Variant.objects.filter(pk=send.decision.variant_id).update(status=Variant.Status.RETIRED)
+    assert services.deliver(send.pk, now=NOON_NY + timedelta(minutes=5)).result == "canceled"
+    send.refresh_from_db()
+    assert send.status == "canceled" and send.sent_at is None
+    assert OutboxMessage.objects.get().why_not == "VARIANT_WITHDRAWN"

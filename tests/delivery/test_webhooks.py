@@ -208,3 +208,17 @@ def test_a_head_request_is_not_a_click(client, pool_brand, contact):
 
 def test_an_unknown_short_link_is_404(client, db):
     assert client.get("/l/nope").status_code == 404
+
+
+def test_a_late_21610_status_callback_still_opts_the_contact_out(client, pool_brand, contact):
+    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
+                               merge=MERGE, send=True, now=NOON_NY)
+    services.deliver(decision.send.pk, now=NOON_NY)
+    sid = decision.send.__class__.objects.get(pk=decision.send.pk).provider_sid
+    assert post(client, STATUS, {"MessageSid": sid, "MessageStatus": "delivered"}).status_code == 200
+    # A final state is already stored, so this report is stale, but its 21610 is a STOP.
+    late = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "21610"}
+    assert post(client, STATUS, late).status_code == 200
+    contact.refresh_from_db()
+    assert contact.opted_out
+    assert ConsentEvent.objects.filter(contact=contact, kind="revoked").exists()
