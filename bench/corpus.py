@@ -176,3 +176,14 @@ def make_corpus(n: int = 5000, seed: int = 7) -> list[str]:
 if __name__ == "__main__":
     for sample in make_corpus(12):
         print(repr(sample))
+
+
+def pin_to_one_core() -> str:
+    """Pin to one CPU so a texts/s number means "one core" even where threads could help."""
+    import os
+
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned"
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return f"cpu {cpu}"

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.corpus import make_corpus  # noqa: E402
+from bench.corpus import make_corpus, pin_to_one_core  # noqa: E402
 from brandguard import MergeField, Policy, check  # noqa: E402
 from brandguard.segments import analyze  # noqa: E402
 
@@ -46,15 +46,6 @@ POLICY = Policy(
     },
     tone={"urgency": (0.0, 0.6)},
 )
-
-
-def pin_to_one_core() -> str:
-    """Pin to one CPU so the number means "one core" even where threads could help."""
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned"
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    return f"cpu {cpu}"
 
 
 def best_seconds(corpus: list[str], fn: Callable[[str], object], repeats: int

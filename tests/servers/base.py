@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 
@@ -15,10 +15,27 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
     app: Any
 
 
-class LoopbackServer:
-    """Subclasses set ``handler_class`` and ``thread_name`` and call ``super().__init__()``."""
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """Hands every request to the server object's ``handle``."""
 
-    handler_class: type
+    protocol_version = "HTTP/1.1"
+    timeout = 10  # a stalled client cannot pin a handler thread, so shutdown stays bounded
+    server: LoopbackHTTPServer
+
+    def do_POST(self) -> None:
+        self.server.app.handle(self)
+
+    do_GET = do_POST
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep pytest output clean; `server.requests` is the record
+
+
+class LoopbackServer:
+    """Subclasses set ``thread_name``, implement ``handle(request_handler)`` and call
+    ``super().__init__()``."""
+
+    handler_class: type = LoopbackHandler
     thread_name = "loopback"
 
     def __init__(self) -> None:

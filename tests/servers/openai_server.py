@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.servers.base import LoopbackHTTPServer, LoopbackServer
+from tests.servers.base import LoopbackServer
 
 Content = str | dict[str, Any] | list[Any]
 Responder = Callable[[dict[str, Any]], Content]
@@ -173,22 +173,7 @@ def _chat_problem(body: Any) -> str | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 10  # a stalled client cannot pin a handler thread, so shutdown stays bounded
-    server: LoopbackHTTPServer
-
-    def do_POST(self) -> None:
-        self.server.app.handle(self)
-
-    do_GET = do_POST
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep pytest output clean; `server.requests` is the record
-
-
 class OpenAIServer(LoopbackServer):
-    handler_class = _Handler
     thread_name = "openai-loopback"
 
     def __init__(self, *, embedding_dim: int = 384, api_key: str | None = None,

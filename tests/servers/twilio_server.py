@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from tests.servers.base import LoopbackHTTPServer, LoopbackServer
+from tests.servers.base import LoopbackServer
 
 API_VERSION = "2010-04-01"
 _MESSAGES = re.compile(
@@ -129,22 +129,7 @@ def _now() -> str:
     return format_datetime(datetime.now(UTC))  # RFC 2822, as Twilio's JSON dates are
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 10  # a stalled client cannot pin a handler thread, so shutdown stays bounded
-    server: LoopbackHTTPServer
-
-    def do_POST(self) -> None:
-        self.server.app.handle(self)
-
-    do_GET = do_POST
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep pytest output clean; `server.requests` is the record
-
-
 class TwilioServer(LoopbackServer):
-    handler_class = _Handler
     thread_name = "twilio-loopback"
 
     def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None,
