@@ -9,6 +9,8 @@ through Model.from_db, after the fields' own database converters (JSONField pars
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db import connection
 from django.db.models import Model
 
@@ -18,21 +20,33 @@ def columns(model: type[Model], alias: str) -> str:
     return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
 
 
+@cache
+def _layout(model: type[Model]) -> tuple[int, int, list[str], list[tuple[int, list]]]:
+    """Per model, once: column count, primary key position, attnames, and the database
+    converters of the fields that have any (most have none)."""
+    fields = model._meta.concrete_fields
+    converters = [(index, convert) for index, field in enumerate(fields)
+                  if (convert := field.get_db_converters(connection))]  # type: ignore[attr-defined]
+    return (len(fields), fields.index(model._meta.pk), [f.attname for f in fields],
+            converters)
+
+
 def split_row(row: tuple, models: tuple[type[Model], ...]) -> list[Model | None]:
     """One instance per model, in order; None where an outer join found no row."""
     found: list[Model | None] = []
     start = 0
     for model in models:
-        fields = model._meta.concrete_fields
-        values = list(row[start:start + len(fields)])
-        start += len(fields)
-        if values[fields.index(model._meta.pk)] is None:
+        width, pk_index, attnames, converters = _layout(model)
+        values = list(row[start:start + width])
+        start += width
+        if values[pk_index] is None:
             found.append(None)
             continue
-        for index, field in enumerate(fields):
-            for convert in field.get_db_converters(connection):  # type: ignore[attr-defined]
-                values[index] = convert(values[index], field, connection)
-        found.append(model.from_db(connection.alias, [f.attname for f in fields], values))
+        fields = model._meta.concrete_fields
+        for index, convert in converters:
+            for function in convert:
+                values[index] = function(values[index], fields[index], connection)
+        found.append(model.from_db(connection.alias, attnames, values))
     return found
 
 

@@ -32,6 +32,8 @@ _TYPE_NAMES = {
 
 # Digits plus the separators people paste ("+1 (206) 555-0123"); no letters, no extensions.
 _E164_ISH = re.compile(r"\+[0-9][0-9 ().-]*")
+# The stored form (also the contact table's check constraint): "+", no trunk 0, 7-15 digits.
+E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
 
 _PARSE_ERRORS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown country calling code",
@@ -88,6 +90,11 @@ class PhoneFacts:
         if not self.time_zones:
             found.append(FLAG_UNKNOWN_TIMEZONE)
         return tuple(found)
+
+
+def is_e164(raw: str) -> bool:
+    """Already in the stored form? Says nothing about validity: only parse_phone knows."""
+    return isinstance(raw, str) and E164_RE.fullmatch(raw) is not None
 
 
 def parse_phone(raw: str, *, allow_invalid: bool = False) -> PhoneFacts:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Window = tuple[time, time]  # local [start, end), start < end, no wrap past midnight
@@ -72,6 +73,9 @@ def load_zones(zones: Iterable[str]) -> tuple[ZoneInfo, ...]:
         raise UnknownZone(f"unknown time zone in {names!r}: {exc}") from None
 
 
+# Every decision asks about today in a handful of zones; the answer for a (day, zone,
+# window) never changes (ZoneInfo(name) returns one cached instance per name).
+@lru_cache(maxsize=4096)
 def zone_interval(day: date, zone: ZoneInfo, window: Window) -> tuple[datetime, datetime]:
     """UTC [opens, closes) of the window on local date `day` in `zone` (may be empty)."""
     opens = _wall_instant(day, window[0], zone, last=True)
@@ -105,6 +109,8 @@ def next_open(
     now = _utc(now_utc)
     window = window_for(state, brand_window)
     loaded = load_zones(zones)
+    if _open_everywhere(now, loaded, window):
+        return now
     candidates = {now}
     for zone in loaded:
         today = now.astimezone(zone).date()

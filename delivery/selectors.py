@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -60,41 +62,88 @@ def contacts_with_consent() -> QuerySet[Contact]:
     )
 
 
-# contact_for_decision runs for every decision and every send. Built with the ORM, its four
-# subqueries cost about 1 ms of Python per call to compile, more than PostgreSQL needs to
-# run them, so the query is written out once. Same columns as contacts_with_consent() plus
-# `texted` and `suppressed`; every value is a bound parameter.
+# contact_for_decision runs for every decision and every send, so it is one written-out
+# query (through the ORM its subqueries cost about 1 ms of Python per call to compile, more
+# than PostgreSQL needs to run them): the contact, its current consent, its send history
+# for the caps and, for a new decision, whether it was ever texted and whether a purchase
+# suppresses the intent. Every value is a bound parameter.
 _CONTACT_SQL = """
-SELECT c.*, consent.kind AS consent_kind, consent.occurred_at AS consent_at{extra}
+SELECT {columns}, consent.kind, consent.occurred_at, history.at, history.subjects{extra}
 FROM delivery_contact c
 LEFT JOIN LATERAL (
     SELECT e.kind, e.occurred_at FROM delivery_consentevent e
     WHERE e.contact_id = c.id ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1
 ) consent ON TRUE
+LEFT JOIN LATERAL (
+    SELECT array_agg(coalesce(s.sent_at, s.scheduled_for)) AS at,
+           array_agg(s.subject) AS subjects
+    FROM delivery_send s
+    WHERE s.contact_id = c.id AND coalesce(s.sent_at, s.scheduled_for) >= %s
+      AND s.status <> %s AND NOT (s.status = %s AND s.sent_at IS NULL) AND s.id <> %s
+) history ON TRUE
 WHERE c.brand_id = %s AND c.phone = %s{lock}"""
 _TEXTED_SQL = """,
-    EXISTS (SELECT 1 FROM delivery_send s WHERE s.contact_id = c.id AND s.status <> %s
-    ) AS texted"""
+    EXISTS (SELECT 1 FROM delivery_send t WHERE t.contact_id = c.id AND t.status <> %s)"""
 _SUPPRESSED_SQL = """,
     EXISTS (SELECT 1 FROM delivery_event p WHERE p.brand_id = c.brand_id AND p.phone = c.phone
-            AND p.type = %s AND p.occurred_at >= %s) AS suppressed"""
+            AND p.type = %s AND p.occurred_at >= %s)"""
+_CONTACT_FIELDS = len(Contact._meta.concrete_fields)
+
+
+@cache
+def _contact_sql(*, lock: bool, suppressible: bool) -> str:
+    return _CONTACT_SQL.format(
+        columns=columns(Contact, "c"),
+        extra=("" if lock else _TEXTED_SQL) + (_SUPPRESSED_SQL if suppressible else ""),
+        lock=" FOR UPDATE OF c" if lock else "")
+
+
+def _contact_query(brand: Brand, phone: str, *, intent: str, since: datetime, now: datetime,
+                   lock: bool, exclude_send: int | None) -> tuple[str, list[Any]]:
+    suppressible = intent in SUPPRESSIBLE_INTENTS
+    params: list[Any] = []
+    if not lock:  # only a new decision asks (first message: CTIA opt-out instructions)
+        params.append(Send.Status.CANCELED.value)
+    if suppressible:
+        params += [Event.Type.PURCHASED.value, since - SUPPRESSION_LOOKBACK]
+    # Send ids start at 1: 0 excludes nothing.
+    params += [now - HISTORY_SPAN, Send.Status.CANCELED.value, Send.Status.FAILED.value,
+               exclude_send or 0, brand.pk, phone]
+    return _contact_sql(lock=lock, suppressible=suppressible), params
+
+
+def _contact_from_row(row: tuple, intent: str, *, lock: bool) -> Contact | None:
+    """The Contact of a _CONTACT_SQL row, its extra columns kept as attributes (read by
+    consent_state, send_history, has_been_texted and is_suppressed)."""
+    contact = cast(Contact | None, split_row(row[:_CONTACT_FIELDS], (Contact,))[0])
+    if contact is None:
+        return None
+    extra = iter(row[_CONTACT_FIELDS:])
+    contact.consent_kind, contact.consent_at = next(extra), next(extra)  # type: ignore[attr-defined]
+    at, subjects = next(extra), next(extra)
+    contact.history = [SendRecord(sent_at=a, subject=s)  # type: ignore[attr-defined]
+                       for a, s in zip(at or (), subjects or (), strict=True)]
+    if not lock:
+        contact.texted = next(extra)  # type: ignore[attr-defined]
+    if intent in SUPPRESSIBLE_INTENTS:
+        contact.suppressed = next(extra)  # type: ignore[attr-defined]
+    return contact
 
 
 def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: datetime,
-                         lock: bool = False) -> Contact | None:
-    """The contact with everything a decision reads about them, in one query: current
-    consent, whether they were ever texted, whether a purchase since `since` (minus the
-    lookback) suppresses this intent. `lock` takes the row lock the sender relies on."""
-    extra, params = "", cast(list[object], [])
-    if not lock:  # only a new decision asks (first message: CTIA opt-out instructions)
-        extra += _TEXTED_SQL
-        params.append(Send.Status.CANCELED.value)
-    if intent in SUPPRESSIBLE_INTENTS:
-        extra += _SUPPRESSED_SQL
-        params += [Event.Type.PURCHASED.value, since - SUPPRESSION_LOOKBACK]
-    sql = _CONTACT_SQL.format(extra=extra, lock=" FOR UPDATE OF c" if lock else "")
-    # (brand, phone) is unique: at most one row.
-    return next(iter(Contact.objects.raw(sql, [*params, brand.pk, phone])), None)
+                         now: datetime, lock: bool = False, exclude_send: int | None = None,
+                         ) -> Contact | None:
+    """The contact with everything eligibility reads about them, in one query: current
+    consent, send history since `now` minus the longest cap window (without `exclude_send`,
+    the send being re-checked), whether they were ever texted, whether a purchase since
+    `since` (minus the lookback) suppresses this intent. `lock` takes the row lock the
+    sender relies on."""
+    sql, params = _contact_query(brand, phone, intent=intent, since=since, now=now,
+                                 lock=lock, exclude_send=exclude_send)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()  # (brand, phone) is unique: at most one row
+    return None if row is None else _contact_from_row(row, intent, lock=lock)
 
 
 def consent_state(contact: Contact) -> ConsentState:
@@ -115,10 +164,12 @@ def caps_apply(contact: Contact, settings: DeliverySettings) -> bool:
                 or contact.us_state in SAME_SUBJECT_CAP_STATES)
 
 
-def send_history(contact: Contact, *, now: datetime, exclude_send: int | None = None
-                 ) -> list[SendRecord]:
+def send_history(contact: Contact, *, now: datetime) -> list[SendRecord]:
     """Every send that reached or may reach the person, scheduled ones included (Fla. Stat.
-    501.059(8)(a) counts every message). Canceled sends and provider rejections never left."""
+    501.059(8)(a) counts every message). Canceled sends and provider rejections never left.
+    A contact from contact_for_decision carries its history already."""
+    if hasattr(contact, "history"):
+        return contact.history
     rows = (
         Send.objects.filter(contact=contact)
         .filter(Q(sent_at__gte=now - HISTORY_SPAN) | Q(sent_at__isnull=True,
@@ -126,8 +177,6 @@ def send_history(contact: Contact, *, now: datetime, exclude_send: int | None = 
         .exclude(status=Send.Status.CANCELED)
         .exclude(status=Send.Status.FAILED, sent_at__isnull=True)
     )
-    if exclude_send is not None:
-        rows = rows.exclude(pk=exclude_send)
     return [
         SendRecord(sent_at=sent_at or scheduled_for, subject=subject)
         for sent_at, scheduled_for, subject in rows.values_list("sent_at", "scheduled_for",
@@ -170,24 +219,63 @@ class Pool:
     policy_version: int | None  # the brand's current guard policy (None: none saved yet)
 
 
-# The pool is read for every decision; through the ORM (LEFT JOIN plus the policy subquery)
-# compiling it cost more Python than the rest of the read. Same rows as
-# Variant.objects.for_pool() (approved and current: test_only_approved_current_variants_...).
+# The pool: approved current variants of (brand, intent, stage) with their counts, and the
+# brand's current policy version (guard_policy's cache key). Same rows as
+# Variant.objects.for_pool() (test_only_approved_current_variants_...).
 _POOL_SQL = """
 SELECT v.id, v.text, a.successes, a.failures, a.penalties,
-       (SELECT max(p.version) FROM brandguard_brandpolicy p WHERE p.brand_id = v.brand_id)
+       (SELECT max(bp.version) FROM brandguard_brandpolicy bp WHERE bp.brand_id = v.brand_id)
 FROM copygen_variant v
 LEFT JOIN delivery_armstate a ON a.variant_id = v.id
-WHERE v.brand_id = %s AND v.intent = %s AND v.stage = %s AND v.status = %s AND v.is_current
-ORDER BY v.id"""
+WHERE v.brand_id = %s AND v.intent = %s AND v.stage = %s AND v.status = %s AND v.is_current"""
+# A decision reads the contact, the pool and the policy version in one round trip and one
+# row: the pool as a JSON array of [id, text, successes, failures, penalties], ordered by id.
+_DECISION_SQL = """
+SELECT c.*,
+    (SELECT json_agg(json_build_array(v.id, v.text, a.successes, a.failures, a.penalties)
+                     ORDER BY v.id)
+     FROM copygen_variant v LEFT JOIN delivery_armstate a ON a.variant_id = v.id
+     WHERE v.brand_id = %s AND v.intent = %s AND v.stage = %s AND v.status = %s
+       AND v.is_current),
+    (SELECT max(bp.version) FROM brandguard_brandpolicy bp WHERE bp.brand_id = %s)
+FROM (SELECT 1) AS one LEFT JOIN ({contact}) c ON TRUE"""
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInputs:
+    contact: Contact | None
+    pool: Pool
+
+
+def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: datetime
+                    ) -> DecisionInputs:
+    """contact_for_decision and pool_for_decision in one query."""
+    contact_sql, params = _contact_query(brand, phone, intent=intent, since=now, now=now,
+                                         lock=False, exclude_send=None)
+    with connection.cursor() as cursor:
+        cursor.execute(_DECISION_SQL.format(contact=contact_sql),
+                       [*_pool_params(brand, intent, stage), brand.pk, *params])
+        row = cursor.fetchone()
+    *contact_row, arms, version = row
+    if isinstance(arms, str):  # json arrives as text or parsed, by the driver's set-up
+        arms = json.loads(arms)
+    return DecisionInputs(_contact_from_row(contact_row, intent, lock=False),
+                          _pool([(*arm, version) for arm in arms or ()]))
 
 
 def pool_for_decision(brand: Brand, intent: str, stage: str) -> Pool:
     """Approved current variants of the pool with their counts (one LEFT JOIN) and, in the
     same query, the brand's current policy version, the key of guard_policy()'s cache."""
     with connection.cursor() as cursor:
-        cursor.execute(_POOL_SQL, [brand.pk, intent, stage, Variant.Status.APPROVED.value])
-        rows = cursor.fetchall()
+        cursor.execute(_POOL_SQL + " ORDER BY v.id", _pool_params(brand, intent, stage))
+        return _pool(cursor.fetchall())
+
+
+def _pool_params(brand: Brand, intent: str, stage: str) -> list[Any]:
+    return [brand.pk, intent, stage, Variant.Status.APPROVED.value]
+
+
+def _pool(rows: list[tuple]) -> Pool:
     arms = [PoolArm(vid, text, s or 0, f or 0, p or 0, has_state=s is not None)
             for vid, text, s, f, p, _ in rows]
     return Pool(arms, rows[0][5] if rows else None)

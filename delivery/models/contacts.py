@@ -6,9 +6,9 @@ from django.db import models
 from django.db.models import Q
 
 from brandguard.models import Brand
-from delivery.phones import PhoneFacts
+from delivery.phones import E164_RE, PhoneFacts
 
-E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
+E164_REGEX = f"^{E164_RE.pattern}$"
 
 
 class Contact(models.Model):

@@ -6,28 +6,30 @@ import hashlib
 import json
 import random
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from brandguard.models import Brand
-from delivery import bandit, eligibility
-from delivery.models import ArmState, Contact, Decision, DeliverySettings, OutboxMessage, ShortLink
+from delivery import bandit, eligibility, phones
+from delivery.models import Contact, Decision, DeliverySettings, OutboxMessage
 from delivery.selectors import (
+    DecisionInputs,
     caps_apply,
     consent_state,
-    contact_for_decision,
+    decision_inputs,
     delivery_settings,
     guard_policy,
     has_been_texted,
     is_suppressed,
-    pool_for_decision,
     send_history,
 )
 from delivery.services.contacts import parse_or_refuse
-from delivery.services.errors import IdempotencyConflict, MissingMergeField
+from delivery.services.decision_rows import insert_decision
+from delivery.services.errors import DeliveryError, IdempotencyConflict, MissingMergeField
 from delivery.services.rendering import guard_rendered, missing_fields, render
 
 # Service-level reasons, beside the pure module's stable codes (delivery.eligibility).
@@ -38,15 +40,14 @@ CONTENT_BLOCKED = "CONTENT_BLOCKED"
 
 def check_eligibility(
     contact: Contact | None, settings: DeliverySettings, *, intent: str, now: datetime,
-    since: datetime | None = None, exclude_send: int | None = None,
+    since: datetime | None = None,
 ) -> eligibility.Decision:
-    """The pure rule fed from the database. `exclude_send` leaves the send being re-checked
-    out of its own history (it must not count against itself)."""
+    """The pure rule fed from the database: `contact` as contact_for_decision (or
+    decision_inputs) read it at `now`, with its consent and send history."""
     if contact is None:
         return eligibility.Decision("deny", eligibility.NO_CONSENT, None,
                                     "no contact with this number at this brand")
-    history = (send_history(contact, now=now, exclude_send=exclude_send)
-               if caps_apply(contact, settings) else [])
+    history = send_history(contact, now=now) if caps_apply(contact, settings) else []
     verdict = eligibility.evaluate(
         now=now, contact=contact.facts, consent=consent_state(contact), history=history,
         policy=settings.policy, subject=intent,
@@ -73,6 +74,7 @@ class _Plan:
     findings: list = field(default_factory=list)
     policy_version: int | None = None
     missing_arms: list = field(default_factory=list)
+    hold: bool = False
 
 
 def decide(
@@ -89,30 +91,65 @@ def decide(
     """
     now = now or timezone.now()
     merge = dict(merge or {})
-    facts = parse_or_refuse(phone)
-    fingerprint = _fingerprint(facts.e164, intent, stage, merge, send)
-    if idempotency_key:
-        existing = _replay(brand, idempotency_key, fingerprint)
-        if existing is not None:
-            return existing
+    e164, inputs = _read(brand, phone, intent, stage, now)
+    fingerprint = _fingerprint(e164, intent, stage, merge, send)
     settings = settings if settings is not None else delivery_settings(brand)
-    contact = contact_for_decision(brand, facts.e164, intent=intent, since=now)
-    verdict = check_eligibility(contact, settings, intent=intent, now=now)
-    plan = _Plan(verdict.status, verdict.reason or "", verdict.detail[:500], verdict.send_at)
-    if verdict.status != "deny":
-        _choose_and_render(plan, brand, contact, settings, intent, stage, merge, rng)
     try:
-        with transaction.atomic():
-            decision = _store(plan, brand, contact, facts.e164, intent, stage, merge,
-                              idempotency_key, fingerprint, now, hold=verdict.hold_for_review)
-            _after_store(decision, plan, send=send, now=now)
-    except IntegrityError:
-        if idempotency_key:  # a concurrent retry with the same key won the race
-            existing = _replay(brand, idempotency_key, fingerprint)
-            if existing is not None:
-                return existing
+        plan = _plan(brand, inputs, settings, intent, stage, merge, rng, now)
+    except DeliveryError:
+        # A retry must get its stored answer even if the copy has changed under it since.
+        if idempotency_key and (existing := _replay(brand, idempotency_key, fingerprint)):
+            return existing
         raise
+    decision = Decision(
+        brand=brand, contact=inputs.contact, phone=e164, intent=intent, stage=stage,
+        variant_id=plan.variant_id, text=plan.text, encoding=plan.encoding,
+        segments=plan.segments, status=plan.status, reason=plan.reason, detail=plan.detail,
+        send_at=plan.send_at, propensities=plan.propensities, merge=merge,
+        guard_findings=plan.findings, policy_version=plan.policy_version,
+        idempotency_key=idempotency_key or "", request_fingerprint=fingerprint, created_at=now,
+    )
+    # One statement is its own transaction; only the rarer extra writes need a block.
+    with transaction.atomic() if send or plan.hold else nullcontext():
+        if not insert_decision(decision, links=plan.links, new_arms=plan.missing_arms):
+            # The key is taken: a retry, or a concurrent one that won the race.
+            existing = _replay(brand, idempotency_key or "", fingerprint)
+            if existing is None:  # only the idempotency key's index can conflict
+                raise RuntimeError("decision insert conflicted without a stored key")
+            return existing
+        _after_store(decision, inputs.contact, plan, send=send, now=now)
     return decision
+
+
+def _read(brand: Brand, phone: str, intent: str, stage: str, now: datetime
+          ) -> tuple[str, DecisionInputs]:
+    """The E.164 number and what the decision reads about it.
+
+    A number already in E.164 is looked up as given: a contact's number was parsed when it
+    was registered, and its stored facts are what eligibility judges. Only when no contact
+    has it is the input parsed, so that a malformed number is refused rather than denied.
+    """
+    if phones.is_e164(phone):
+        inputs = decision_inputs(brand, phone, intent=intent, stage=stage, now=now)
+        if inputs.contact is not None:
+            return phone, inputs
+        e164 = parse_or_refuse(phone).e164
+        if e164 == phone:
+            return e164, inputs
+    else:
+        e164 = parse_or_refuse(phone).e164
+    return e164, decision_inputs(brand, e164, intent=intent, stage=stage, now=now)
+
+
+def _plan(brand: Brand, inputs: DecisionInputs, settings: DeliverySettings, intent: str,
+          stage: str, merge: dict, rng: random.Random | None, now: datetime) -> _Plan:
+    verdict = check_eligibility(inputs.contact, settings, intent=intent, now=now)
+    plan = _Plan(verdict.status, verdict.reason or "", verdict.detail[:500], verdict.send_at,
+                 hold=verdict.hold_for_review and inputs.contact is not None
+                 and not inputs.contact.hold_for_review)
+    if verdict.status != "deny":
+        _choose_and_render(plan, brand, inputs, settings, intent, stage, merge, rng)
+    return plan
 
 
 def _fingerprint(phone: str, intent: str, stage: str, merge: dict, send: bool) -> str:
@@ -128,8 +165,10 @@ def _replay(brand: Brand, key: str, fingerprint: str) -> Decision | None:
     return existing
 
 
-def _choose_and_render(plan: _Plan, brand, contact, settings, intent, stage, merge, rng) -> None:
-    pool = pool_for_decision(brand, intent, stage)
+def _choose_and_render(plan: _Plan, brand, inputs: DecisionInputs, settings, intent, stage,
+                       merge, rng) -> None:
+    pool, contact = inputs.pool, inputs.contact
+    assert contact is not None  # no contact: denied before a variant is chosen
     arms = pool.arms
     usable = [arm for arm in arms if not missing_fields(arm.text, merge)]
     if not arms or not usable:
@@ -186,33 +225,14 @@ def _choose(arms: list[bandit.Arm], *, rng: random.Random | None, penalty_weight
     return bandit.Choice(bandit.draw(cached[1], _SYSTEM_RNG), cached[1])
 
 
-def _store(plan: _Plan, brand, contact, phone, intent, stage, merge, key, fingerprint, now,
-           *, hold: bool) -> Decision:
-    decision = Decision.objects.create(
-        brand=brand, contact=contact, phone=phone, intent=intent, stage=stage,
-        variant_id=plan.variant_id, text=plan.text, encoding=plan.encoding,
-        segments=plan.segments, status=plan.status, reason=plan.reason, detail=plan.detail,
-        send_at=plan.send_at, propensities=plan.propensities, merge=merge,
-        guard_findings=plan.findings, policy_version=plan.policy_version,
-        idempotency_key=key or "", request_fingerprint=fingerprint, created_at=now,
-    )
-    if hold and contact is not None and not contact.hold_for_review:
-        Contact.objects.filter(pk=contact.pk).update(hold_for_review=True,
-                                                     review_reason=plan.reason)
-    if plan.missing_arms:
-        ArmState.objects.bulk_create(
-            [ArmState(brand=brand, intent=intent, stage=stage, variant_id=vid)
-             for vid in plan.missing_arms], ignore_conflicts=True)
-    return decision
-
-
-def _after_store(decision: Decision, plan: _Plan, *, send: bool, now: datetime) -> None:
+def _after_store(decision: Decision, contact: Contact | None, plan: _Plan, *, send: bool,
+                 now: datetime) -> None:
     from delivery.services.sending import schedule_send
 
+    if plan.hold and contact is not None:
+        Contact.objects.filter(pk=contact.pk).update(hold_for_review=True,
+                                                     review_reason=plan.reason)
     if decision.status != "deny":
-        ShortLink.objects.bulk_create(
-            [ShortLink(code=code, brand_id=decision.brand_id, decision=decision,
-                       destination=url) for code, url in plan.links.items()])
         if send:
             schedule_send(decision)
     elif send:

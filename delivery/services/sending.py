@@ -144,10 +144,11 @@ def _attempt(send: Send, provider: Provider, now: datetime) -> Outcome:
 def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     """Under the contact's row lock: re-check, call the provider, record the outcome."""
     contact = contact_for_decision(send.brand, send.to_phone, intent=send.subject,
-                                   since=send.decision.created_at, lock=True)
+                                   since=send.decision.created_at, now=now, lock=True,
+                                   exclude_send=send.pk)
     settings = request_settings(send.brand)
     verdict = check_eligibility(contact, settings, intent=send.subject, now=now,
-                                since=send.decision.created_at, exclude_send=send.pk)
+                                since=send.decision.created_at)
     if verdict.status != "deny":
         verdict = _withdrawn_copy(send) or verdict
     if verdict.status == "deny" or contact is None:

@@ -161,6 +161,44 @@ def test_the_same_idempotency_key_returns_the_same_decision(pool_brand, contact)
     assert Decision.objects.count() == 1 and Send.objects.count() == 1
 
 
+def test_a_replay_writes_nothing_more(pool_brand, contact):
+    first = decide(pool_brand, idempotency_key="cart-42")
+    links = list(ShortLink.objects.values_list("code", flat=True))
+    again = decide(pool_brand, idempotency_key="cart-42")
+    assert (again.pk, again.text) == (first.pk, first.text)
+    assert list(ShortLink.objects.values_list("code", flat=True)) == links
+
+
+def test_a_replay_gets_its_stored_answer_after_the_copy_changed(pool_brand, contact):
+    first = decide(pool_brand, idempotency_key="cart-42")
+    # Every approved variant now needs a merge field the flow never sends: a new request
+    # would be refused, the retry of an answered one is not.
+    pool_brand.variants.update(text="Acme Outdoors: {first_name}, {coupon} {link} "
+                                     "Reply STOP to opt out")
+    with pytest.raises(services.MissingMergeField):
+        decide(pool_brand, idempotency_key="cart-43")
+    assert decide(pool_brand, idempotency_key="cart-42").pk == first.pk
+
+
+def test_a_formatted_number_finds_the_contact_by_its_e164_form(pool_brand, contact):
+    decision = decide(pool_brand, "+1 (212) 555-0123")
+    assert (decision.status, decision.phone, decision.contact_id) == ("allow", NY, contact.pk)
+
+
+@pytest.mark.parametrize("phone", ["+12120000000", "+1212555012"])
+def test_an_unknown_number_in_e164_form_is_still_validated(pool_brand, contact, phone):
+    with pytest.raises(services.InvalidPhoneNumber):
+        decide(pool_brand, phone)
+    assert not Decision.objects.exists()
+
+
+def test_an_unknown_valid_number_is_denied_without_consent(pool_brand, contact):
+    decision = decide(pool_brand, "+12125550199")
+    assert (decision.status, decision.reason, decision.contact_id) == ("deny", "NO_CONSENT",
+                                                                       None)
+    assert Decision.objects.get().phone == "+12125550199"
+
+
 def test_reusing_a_key_for_another_request_is_a_conflict(pool_brand, contact):
     decide(pool_brand, idempotency_key="cart-42")
     with pytest.raises(services.IdempotencyConflict):
