@@ -34,6 +34,7 @@ SUPPRESSIBLE_INTENTS = frozenset({"cart_abandonment", "browse_abandonment"})
 SUPPRESSION_LOOKBACK = timedelta(hours=24)
 # The longest rolling cap window (brand weekly cap); older sends cannot matter.
 HISTORY_SPAN = timedelta(days=7)
+NOT_DELIVERED = [Send.Status.FAILED.value, Send.Status.UNDELIVERED.value]
 
 
 def delivery_settings(brand: Brand) -> DeliverySettings:
@@ -65,8 +66,8 @@ def contacts_with_consent() -> QuerySet[Contact]:
 # contact_for_decision runs for every decision and every send, so it is one written-out
 # query (through the ORM its subqueries cost about 1 ms of Python per call to compile, more
 # than PostgreSQL needs to run them): the contact, its current consent, its send history
-# for the caps and, for a new decision, whether it was ever texted and whether a purchase
-# suppresses the intent. Every value is a bound parameter.
+# for the caps, whether a text ever went out to them and whether a purchase suppresses the
+# intent. Every value is a bound parameter.
 _CONTACT_SQL = """
 SELECT {columns}, consent.kind, consent.occurred_at, history.at, history.subjects{extra}
 FROM delivery_contact c
@@ -82,8 +83,12 @@ LEFT JOIN LATERAL (
       AND s.status <> %s AND NOT (s.status = %s AND s.sent_at IS NULL) AND s.id <> %s
 ) history ON TRUE
 WHERE c.brand_id = %s AND c.phone = %s{lock}"""
+# "Texted" means a text went out to them (first message: CTIA opt-out instructions): a
+# handed-over send the provider did not reject. Sends still waiting do not count; the one
+# being re-checked never counts itself.
 _TEXTED_SQL = """,
-    EXISTS (SELECT 1 FROM delivery_send t WHERE t.contact_id = c.id AND t.status <> %s)"""
+    EXISTS (SELECT 1 FROM delivery_send t WHERE t.contact_id = c.id AND t.id <> %s
+            AND t.sent_at IS NOT NULL AND t.status <> ALL(%s))"""
 _SUPPRESSED_SQL = """,
     EXISTS (SELECT 1 FROM delivery_event p WHERE p.brand_id = c.brand_id AND p.phone = c.phone
             AND p.type = %s AND p.occurred_at >= %s)"""
@@ -94,25 +99,23 @@ _CONTACT_FIELDS = len(Contact._meta.concrete_fields)
 def _contact_sql(*, lock: bool, suppressible: bool) -> str:
     return _CONTACT_SQL.format(
         columns=columns(Contact, "c"),
-        extra=("" if lock else _TEXTED_SQL) + (_SUPPRESSED_SQL if suppressible else ""),
+        extra=_TEXTED_SQL + (_SUPPRESSED_SQL if suppressible else ""),
         lock=" FOR UPDATE OF c" if lock else "")
 
 
 def _contact_query(brand: Brand, phone: str, *, intent: str, since: datetime, now: datetime,
                    lock: bool, exclude_send: int | None) -> tuple[str, list[Any]]:
     suppressible = intent in SUPPRESSIBLE_INTENTS
-    params: list[Any] = []
-    if not lock:  # only a new decision asks (first message: CTIA opt-out instructions)
-        params.append(Send.Status.CANCELED.value)
+    # Send ids start at 1: 0 excludes nothing.
+    params: list[Any] = [exclude_send or 0, NOT_DELIVERED]
     if suppressible:
         params += [Event.Type.PURCHASED.value, since - SUPPRESSION_LOOKBACK]
-    # Send ids start at 1: 0 excludes nothing.
     params += [now - HISTORY_SPAN, Send.Status.CANCELED.value, Send.Status.FAILED.value,
                exclude_send or 0, brand.pk, phone]
     return _contact_sql(lock=lock, suppressible=suppressible), params
 
 
-def _contact_from_row(row: tuple, intent: str, *, lock: bool) -> Contact | None:
+def _contact_from_row(row: tuple, intent: str) -> Contact | None:
     """The Contact of a _CONTACT_SQL row, its extra columns kept as attributes (read by
     consent_state, send_history, has_been_texted and is_suppressed)."""
     contact = cast(Contact | None, split_row(row[:_CONTACT_FIELDS], (Contact,))[0])
@@ -123,8 +126,7 @@ def _contact_from_row(row: tuple, intent: str, *, lock: bool) -> Contact | None:
     at, subjects = next(extra), next(extra)
     contact.history = [SendRecord(sent_at=a, subject=s)  # type: ignore[attr-defined]
                        for a, s in zip(at or (), subjects or (), strict=True)]
-    if not lock:
-        contact.texted = next(extra)  # type: ignore[attr-defined]
+    contact.texted = next(extra)  # type: ignore[attr-defined]
     if intent in SUPPRESSIBLE_INTENTS:
         contact.suppressed = next(extra)  # type: ignore[attr-defined]
     return contact
@@ -134,16 +136,16 @@ def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: dateti
                          now: datetime, lock: bool = False, exclude_send: int | None = None,
                          ) -> Contact | None:
     """The contact with everything eligibility reads about them, in one query: current
-    consent, send history since `now` minus the longest cap window (without `exclude_send`,
-    the send being re-checked), whether they were ever texted, whether a purchase since
-    `since` (minus the lookback) suppresses this intent. `lock` takes the row lock the
-    sender relies on."""
+    consent, send history since `now` minus the longest cap window and whether a text ever
+    went out to them (both without `exclude_send`, the send being re-checked), whether a
+    purchase since `since` (minus the lookback) suppresses this intent. `lock` takes the
+    row lock the sender relies on."""
     sql, params = _contact_query(brand, phone, intent=intent, since=since, now=now,
                                  lock=lock, exclude_send=exclude_send)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()  # (brand, phone) is unique: at most one row
-    return None if row is None else _contact_from_row(row, intent, lock=lock)
+    return None if row is None else _contact_from_row(row, intent)
 
 
 def consent_state(contact: Contact) -> ConsentState:
@@ -187,7 +189,8 @@ def send_history(contact: Contact, *, now: datetime) -> list[SendRecord]:
 def has_been_texted(contact: Contact) -> bool:
     if hasattr(contact, "texted"):
         return contact.texted
-    return contact.sends.exclude(status=Send.Status.CANCELED).exists()
+    return (contact.sends.filter(sent_at__isnull=False).exclude(status__in=NOT_DELIVERED)
+            .exists())
 
 
 def is_suppressed(contact: Contact, *, intent: str, since: datetime) -> bool:
@@ -259,7 +262,7 @@ def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: d
     *contact_row, arms, version = row
     if isinstance(arms, str):  # json arrives as text or parsed, by the driver's set-up
         arms = json.loads(arms)
-    return DecisionInputs(_contact_from_row(contact_row, intent, lock=False),
+    return DecisionInputs(_contact_from_row(contact_row, intent),
                           _pool([(*arm, version) for arm in arms or ()]))
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delivery import services
+from delivery.link_previews import is_preview_fetch
 from delivery.models import ShortLink
 from delivery.twilio_client import validate_signature
 
@@ -74,7 +75,8 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def short_link(request: HttpRequest, code: str) -> HttpResponse:
-    if request.method == "HEAD":  # link-preview crawlers probe with HEAD: not a click
+    if is_preview_fetch(request.method or "GET", request.headers.get("User-Agent")):
+        # A messaging app drawing its preview card: redirect it, but it is not a click.
         return HttpResponseRedirect(get_object_or_404(ShortLink, code=code).destination)
     destination = services.record_click(code)
     if destination is None:

@@ -141,6 +141,7 @@ REASON_LABELS = {
     "NO_APPROVED_VARIANT": "No approved variant in the pool",
     "CONTENT_BLOCKED": "Brandguard blocked the rendered text",
     "VARIANT_WITHDRAWN": "The text was retired or sent back to review before sending",
+    "FIRST_MESSAGE_WITHOUT_OPT_OUT": "Would have been their first text, without opt-out words",
 }
 
 

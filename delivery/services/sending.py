@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+import brandguard
 from copygen.models import Variant
 from delivery import quiet_hours
 from delivery.eligibility import Decision as Verdict
@@ -33,7 +34,13 @@ from delivery.models.sends import (
     TERMINAL_STATUSES,
     statuses_below,
 )
-from delivery.selectors import contact_for_decision, request_settings, send_for_delivery
+from delivery.selectors import (
+    contact_for_decision,
+    guard_policy,
+    has_been_texted,
+    request_settings,
+    send_for_delivery,
+)
 from delivery.services.contacts import hold_contact_for_review, opt_out_contact
 from delivery.services.decisions import check_eligibility
 from delivery.services.providers import Handover, Provider, get_provider
@@ -41,6 +48,7 @@ from delivery.services.rewards import count_trial
 from delivery.twilio_client import ProviderError
 
 VARIANT_WITHDRAWN = "VARIANT_WITHDRAWN"
+FIRST_MESSAGE_WITHOUT_OPT_OUT = "FIRST_MESSAGE_WITHOUT_OPT_OUT"
 
 MAX_ATTEMPTS = 5  # provider calls per send before a transient failure becomes final
 RECONCILE_AFTER = timedelta(seconds=60)  # let a slow create land before looking it up
@@ -149,8 +157,8 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     settings = request_settings(send.brand)
     verdict = check_eligibility(contact, settings, intent=send.subject, now=now,
                                 since=send.decision.created_at)
-    if verdict.status != "deny":
-        verdict = _withdrawn_copy(send) or verdict
+    if verdict.status != "deny" and contact is not None:
+        verdict = _withdrawn_copy(send) or _unmarked_first_message(send, contact) or verdict
     if verdict.status == "deny" or contact is None:
         return _cancel(send, contact, verdict, now)
     if verdict.status == "defer":
@@ -174,6 +182,22 @@ def _withdrawn_copy(send: Send) -> Verdict | None:
     return Verdict(status="deny", reason=VARIANT_WITHDRAWN,
                    detail="The variant is no longer approved (retired, or sent back to "
                           "review by a policy change) since this send was decided.")
+
+
+def _unmarked_first_message(send: Send, contact: Contact) -> Verdict | None:
+    """CTIA: the first text a person gets must say how to opt out. The decision judged that
+    against the sends it saw; an earlier send it counted may since have been canceled or
+    rejected, which would make this one the first. Judged again here, under the lock."""
+    if has_been_texted(contact):  # read under the lock, without this send
+        return None
+    policy = guard_policy(send.brand, send.decision.policy_version)
+    context = brandguard.MessageContext(message_type="marketing", first_message=True)
+    report = brandguard.check(send.body, policy, context, fix=False)
+    if not any(f.rule == "OPTOUT_FIRST" for f in report.findings):
+        return None
+    return Verdict(status="deny", reason=FIRST_MESSAGE_WITHOUT_OPT_OUT,
+                   detail="This would be the first text this person gets, and it does not say "
+                          "how to opt out (CTIA); the text it followed never went out.")
 
 
 def validity_seconds(now: datetime, contact: Contact, window: quiet_hours.Window) -> int:

@@ -13,7 +13,7 @@ from delivery.models import ArmState, Decision, OutboxMessage, Send
 from delivery.services.sending import enqueue_delivery
 from delivery.tasks import deliver_send
 from tests.delivery.conftest import MERGE, NOON_NY, NY, phone_open_now
-from tests.factories import make_contact
+from tests.factories import make_contact, make_pool_variant
 
 CONSENTED = NOON_NY - timedelta(days=10)
 
@@ -158,3 +158,48 @@ def test_a_send_whose_variant_was_retired_meanwhile_is_canceled(pool_brand, cont
     send.refresh_from_db()
     assert send.status == "canceled" and send.sent_at is None
     assert OutboxMessage.objects.get().why_not == "VARIANT_WITHDRAWN"
+
+
+NO_STOP_LINE = "Acme Outdoors: {first_name}, still looking? {link}"
+
+
+def queue_browse(brand, *, now) -> Send:
+    decision = services.decide(brand, phone=NY, intent="browse_abandonment", stage="active",
+                               merge=MERGE, send=True, now=now)
+    assert decision.status == "allow", decision.detail
+    return decision.send
+
+
+def test_a_follow_up_without_opt_out_words_goes_out_after_a_first_text_that_arrived(
+        pool_brand, contact):
+    make_pool_variant(pool_brand, intent="browse_abandonment", text=NO_STOP_LINE)
+    first = queue(pool_brand)
+    assert services.deliver(first.pk, now=NOON_NY).result == "sent"
+    later = NOON_NY + timedelta(hours=1)
+    follow_up = queue_browse(pool_brand, now=later)
+    assert services.deliver(follow_up.pk, now=later).result == "sent"
+
+
+def test_a_follow_up_becomes_the_first_text_when_the_one_before_never_arrived(
+        pool_brand, contact):
+    make_pool_variant(pool_brand, intent="browse_abandonment", text=NO_STOP_LINE)
+    first = queue(pool_brand)
+    services.deliver(first.pk, now=NOON_NY)
+    later = NOON_NY + timedelta(hours=1)
+    follow_up = queue_browse(pool_brand, now=later)  # judged as a follow-up: allowed
+    first.refresh_from_db()
+    services.record_status_callback(sid=first.provider_sid, status="undelivered",
+                                    error_code=30003)
+    assert services.deliver(follow_up.pk, now=later).result == "canceled"
+    blocked = OutboxMessage.objects.get(kind="blocked")
+    assert blocked.why_not == "FIRST_MESSAGE_WITHOUT_OPT_OUT"
+    assert Send.objects.get(pk=follow_up.pk).sent_at is None
+
+
+def test_a_text_still_waiting_does_not_make_the_next_one_a_follow_up(pool_brand, contact):
+    make_pool_variant(pool_brand, intent="browse_abandonment", text=NO_STOP_LINE)
+    queue(pool_brand)  # pending: nothing has reached the person yet
+    decision = services.decide(pool_brand, phone=NY, intent="browse_abandonment",
+                               stage="active", merge=MERGE, send=True, now=NOON_NY)
+    assert (decision.status, decision.reason) == ("deny", "CONTENT_BLOCKED")
+    assert "OPTOUT_FIRST" in {f["rule"] for f in decision.guard_findings}

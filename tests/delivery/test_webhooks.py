@@ -18,6 +18,7 @@ from delivery import services
 from delivery.models import ConsentEvent, Contact, Event, InboundMessage
 from delivery.services.providers import status_callback_path
 from tests.delivery.conftest import MERGE, NOON_NY, NY
+from tests.delivery.test_link_previews import IPHONE_SAFARI
 from tests.factories import make_brand, make_contact, make_delivery_settings
 
 TOKEN = "test-auth-token-0123456789abcdef"
@@ -188,9 +189,9 @@ def test_a_short_link_redirects_and_counts_a_click_reward(client, pool_brand, co
                                    minutes=1))
     services.count_trial(decision, at=timezone.now())  # it went out
     code = decision.short_links.get().code
-    response = client.get(f"/l/{code}")
+    response = client.get(f"/l/{code}", headers={"User-Agent": IPHONE_SAFARI})
     assert response.status_code == 302 and response["Location"] == MERGE["link"]
-    client.get(f"/l/{code}")
+    client.get(f"/l/{code}", headers={"User-Agent": IPHONE_SAFARI})
     link = decision.short_links.get()
     assert link.clicks == 2 and link.first_clicked_at is not None
     assert Event.objects.filter(type="clicked", decision=decision).count() == 1
@@ -202,8 +203,21 @@ def test_a_head_request_is_not_a_click(client, pool_brand, contact):
     decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
                                merge=MERGE, now=NOON_NY)
     code = decision.short_links.get().code
-    assert client.head(f"/l/{code}").status_code == 302
+    assert client.head(f"/l/{code}", headers={"User-Agent": IPHONE_SAFARI}).status_code == 302
     assert decision.short_links.get().clicks == 0
+
+
+def test_a_messaging_app_drawing_its_preview_is_redirected_but_not_a_click(
+        client, pool_brand, contact):
+    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
+                               merge=MERGE, now=NOON_NY)
+    code = decision.short_links.get().code
+    imessage = "facebookexternalhit/1.1 Facebot Twitterbot/1.0"
+    response = client.get(f"/l/{code}", headers={"User-Agent": imessage})
+    assert response.status_code == 302 and response["Location"] == MERGE["link"]
+    link = decision.short_links.get()
+    assert (link.clicks, link.first_clicked_at) == (0, None)
+    assert not Event.objects.filter(type="clicked").exists()
 
 
 def test_an_unknown_short_link_is_404(client, db):
