@@ -73,7 +73,7 @@ def _ensure_database(socket_dir: Path, database: str) -> None:
 
 def database_settings(socket_dir: str, database: str = DEFAULT_DATABASE) -> dict:
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "studio.pgbackend",
         "NAME": database,
         "USER": "postgres",
         "PASSWORD": "",

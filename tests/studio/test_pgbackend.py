@@ -1,0 +1,82 @@
+"""The health check without a round trip: a connection the server dropped is found unusable
+before a request uses it, a healthy one passes without a query."""
+
+from __future__ import annotations
+
+import select
+import time
+
+import pytest
+from django.db import connection, connections
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def spare():
+    """A second connection to the test database, ours to break."""
+    wrapper = connections.create_connection("default")
+    wrapper.ensure_connection()
+    yield wrapper
+    wrapper.close()
+
+
+def _server_spoke(wrapper, timeout: float = 5.0) -> None:
+    readable, _, _ = select.select([wrapper.connection.fileno()], [], [], timeout)
+    assert readable, "the server never told the dropped connection"
+
+
+def test_a_healthy_idle_connection_is_usable_and_stays_the_same_session(spare):
+    pid = spare.connection.info.backend_pid
+    assert spare.is_usable()
+    with spare.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] == pid
+
+
+def test_a_connection_the_server_terminated_is_unusable(spare):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [spare.connection.info.backend_pid])
+        assert cursor.fetchone()[0] is True
+    _server_spoke(spare)
+    assert not spare.is_usable()
+
+
+def test_the_next_request_reconnects_instead_of_failing(spare, settings):
+    spare.settings_dict["CONN_HEALTH_CHECKS"] = True
+    old_pid = spare.connection.info.backend_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+    _server_spoke(spare)
+    # What Django does when a request starts and the first query needs the connection.
+    spare.health_check_done = False
+    spare.close_if_health_check_failed()
+    started = time.monotonic()
+    with spare.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        new_pid = cursor.fetchone()[0]
+    assert new_pid != old_pid and time.monotonic() - started < 5
+
+
+def test_a_closed_connection_is_unusable(spare):
+    spare.connection.close()
+    assert not spare.is_usable()
+
+
+def test_the_check_sends_nothing_to_the_server(spare, tmp_path):
+    trace = tmp_path / "protocol.trace"
+    with trace.open("w") as sink:
+        spare.connection.pgconn.trace(sink.fileno())
+        try:
+            assert spare.is_usable()
+        finally:
+            spare.connection.pgconn.untrace()
+    assert trace.read_text() == ""
+    # The trace itself works: a query leaves its messages in it.
+    with trace.open("w") as sink:
+        spare.connection.pgconn.trace(sink.fileno())
+        try:
+            spare.connection.execute("SELECT 1")
+        finally:
+            spare.connection.pgconn.untrace()
+    assert "Query" in trace.read_text() or "Parse" in trace.read_text()
