@@ -319,7 +319,9 @@ def active_api_key(plain: str) -> ApiKey | None:
 # for its cost like _KEY_SQL. Every send has a decision (one-to-one, not null).
 _SEND_SQL = f"""
 SELECT {columns(Send, "s")}, {columns(Decision, "d")}, {columns(Brand, "b")},
-       {columns(DeliverySettings, "ds")}
+       {columns(DeliverySettings, "ds")},
+       EXISTS (SELECT 1 FROM copygen_variant v WHERE v.id = d.variant_id AND v.status = %s
+               AND v.is_current)
 FROM delivery_send s
 JOIN delivery_decision d ON d.id = s.decision_id
 JOIN brandguard_brand b ON b.id = s.brand_id
@@ -328,16 +330,18 @@ WHERE s.id = %s"""
 
 
 def send_for_delivery(send_id: int) -> Send | None:
-    """The send with its decision, brand and the brand's settings (request_settings)."""
+    """The send with its decision, brand and the brand's settings (request_settings), and
+    `variant_approved`: whether the decision's copy is still approved and current."""
     with connection.cursor() as cursor:
-        cursor.execute(_SEND_SQL, [send_id])
+        cursor.execute(_SEND_SQL, [Variant.Status.APPROVED.value, send_id])
         row = cursor.fetchone()
     if row is None:
         return None
     send, decision, brand, settings = cast(
         tuple[Send, Decision, Brand, DeliverySettings | None],
-        split_row(row, (Send, Decision, Brand, DeliverySettings)))
+        split_row(row[:-1], (Send, Decision, Brand, DeliverySettings)))
     send.decision, send.brand = decision, brand
+    send.variant_approved = row[-1]  # type: ignore[attr-defined]
     cache_reverse_one(brand, "delivery_settings", settings)
     return send
 

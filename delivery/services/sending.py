@@ -20,7 +20,7 @@ from functools import partial
 
 from django.conf import settings as django_settings
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
 import brandguard
@@ -32,7 +32,6 @@ from delivery.models.sends import (
     MAX_VALIDITY_SECONDS,
     PROVIDER_STATUSES,
     TERMINAL_STATUSES,
-    statuses_below,
 )
 from delivery.selectors import (
     contact_for_decision,
@@ -45,6 +44,7 @@ from delivery.services.contacts import hold_contact_for_review, opt_out_contact
 from delivery.services.decisions import check_eligibility
 from delivery.services.providers import Handover, Provider, get_provider
 from delivery.services.rewards import count_trial
+from delivery.services.send_rows import claim_send, mark_handed_over
 from delivery.twilio_client import ProviderError
 
 VARIANT_WITHDRAWN = "VARIANT_WITHDRAWN"
@@ -121,10 +121,7 @@ def _claim(send_id: int, now: datetime) -> tuple[Send, str] | None:
     if send is None or not _claimable(send, now):
         return None
     previous = send.status
-    # Compare-and-set on the state we read: exactly one concurrent claimer matches it.
-    won = Send.objects.filter(pk=send_id, status=previous, claimed_at=send.claimed_at
-                              ).update(status=Send.Status.CLAIMED, claimed_at=now)
-    if not won:
+    if not claim_send(send_id, previous=previous, claimed_at=send.claimed_at, now=now):
         return None  # another delivery of the same task got there first
     send.status, send.claimed_at = Send.Status.CLAIMED, now
     return send, previous
@@ -177,7 +174,10 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
 def _withdrawn_copy(send: Send) -> Verdict | None:
     """A send deferred to the morning must not go out if its text was retired or sent back
     to review (e.g. by a stricter policy) since the decision was made."""
-    if Variant.objects.approved().filter(pk=send.decision.variant_id).exists():
+    approved = getattr(send, "variant_approved", None)  # read with the send, just before
+    if approved is None:
+        approved = Variant.objects.approved().filter(pk=send.decision.variant_id).exists()
+    if approved:
         return None
     return Verdict(status="deny", reason=VARIANT_WITHDRAWN,
                    detail="The variant is no longer approved (retired, or sent back to "
@@ -264,18 +264,9 @@ def _finish(send: Send, status: str, **fields) -> None:
 def _handed_over(send: Send, handover: Handover, now: datetime, provider: str, *,
                  validity: int | None) -> None:
     status = handover.status if handover.status in PROVIDER_STATUSES else Send.Status.ACCEPTED
-    fields = {"provider": provider, "provider_sid": handover.sid, "error_code": None,
-              "error_message": "", "sent_at": now, "attempts": send.attempts}
-    if validity is not None:
-        fields["validity_period"] = validity
-    if handover.latency_ms is not None:
-        fields["latency_ms"] = handover.latency_ms
-    if handover.segments:
-        fields["segments"] = handover.segments
-    # Monotonic: a status callback may already have moved the row further.
-    Send.objects.filter(pk=send.pk).update(
-        status=Case(When(status__in=statuses_below(status), then=Value(status)),
-                    default=F("status")), **fields)
+    mark_handed_over(send.pk, status=status, provider=provider, sid=handover.sid, sent_at=now,
+                     attempts=send.attempts, validity=validity, latency_ms=handover.latency_ms,
+                     segments=handover.segments or None)
 
 
 def _reconcile(send: Send, provider: Provider, now: datetime) -> Outcome | None:
