@@ -45,7 +45,7 @@ from pgvector.psycopg.vector import register_vector_info  # noqa: E402
 from psycopg.types import TypeInfo  # noqa: E402
 
 from brandguard.models import Brand  # noqa: E402
-from copygen import selectors  # noqa: E402
+from copygen import embeddings, selectors  # noqa: E402
 from copygen.models import GuidelineChunk, GuidelineDocument  # noqa: E402
 
 BENCH_DB = "bench_retrieval"
@@ -150,17 +150,19 @@ def load(brands: dict[str, Brand], sizes: dict[str, int], centres: np.ndarray,
 
 def _copy_chunks(brand: Brand, document: GuidelineDocument, vectors: np.ndarray) -> None:
     sql = ("COPY copygen_guidelinechunk (brand_id, document_id, document_version, position, "
-           "heading, text, embedding) FROM STDIN WITH (FORMAT BINARY)")
+           "heading, text, embedding, embedding_space) FROM STDIN WITH (FORMAT BINARY)")
+    space = embeddings.space()  # retrieval compares only vectors of the configured space
     with connection.cursor() as wrapper:
         raw = wrapper.cursor
         # Binary vector adapters on this cursor only: Django's own queries keep pgvector's
         # text format and its VectorField conversions.
         register_vector_info(raw, TypeInfo.fetch(raw.connection, "vector"))
         with raw.copy(sql) as copy:
-            copy.set_types(["int8", "int8", "int4", "int4", "varchar", "text", "vector"])
+            copy.set_types(["int8", "int8", "int4", "int4", "varchar", "text", "vector",
+                            "varchar"])
             for position, vector in enumerate(vectors):
                 copy.write_row((brand.pk, document.pk, 1, position, "Synthetic",
-                                f"synthetic chunk {position}", vector))
+                                f"synthetic chunk {position}", vector, space))
 
 
 # --- measuring ------------------------------------------------------------------------------

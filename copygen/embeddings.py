@@ -67,6 +67,17 @@ def embed_texts(texts: Sequence[str]) -> list[list[float]]:
     return [_checked(v) for v in vectors]
 
 
+LOCAL_SPACE = "local/all-MiniLM-L6-v2"
+
+
+def space() -> str:
+    """The vector space this configuration embeds into. Vectors from two spaces must never
+    be compared (their distances mean nothing), so every stored vector records its own."""
+    if settings.EMBEDDINGS_PROVIDER == "openai":
+        return f"openai/{settings.EMBEDDINGS_MODEL}"[:200]
+    return LOCAL_SPACE
+
+
 def embed_query(text: str) -> list[float]:
     """Embed one search query. all-MiniLM-L6-v2 is symmetric: no query prefix needed."""
     return embed_texts([text])[0]

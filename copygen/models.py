@@ -10,6 +10,7 @@ from brandguard.models import Brand
 from copygen.taxonomy import Intent, OfferKind, Stage
 
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2; an OpenAI-compatible endpoint must match it
+LOCAL_EMBEDDING_SPACE = "local/all-MiniLM-L6-v2"  # copygen.embeddings.LOCAL_SPACE
 
 
 class GuidelineDocument(models.Model):
@@ -45,14 +46,19 @@ class GuidelineDocument(models.Model):
 
 
 class GuidelineChunk(models.Model):
-    # The brand is denormalised onto the chunk so retrieval filters without a join.
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="guideline_chunks")
+    # The brand is denormalised onto the chunk so retrieval filters without a join (its index
+    # is chunk_brand_space_idx, which starts with it).
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="guideline_chunks",
+                              db_index=False)
     document = models.ForeignKey(GuidelineDocument, on_delete=models.CASCADE, related_name="chunks")
     document_version = models.PositiveIntegerField()
     position = models.PositiveIntegerField()
     heading = models.CharField(max_length=300, blank=True)
     text = models.TextField()
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    # Which model made the vector (copygen.embeddings.space()). Retrieval compares only
+    # vectors of the configured space; after a model change the documents are re-embedded.
+    embedding_space = models.CharField(max_length=200, default=LOCAL_EMBEDDING_SPACE)
 
     class Meta:
         ordering = ["document", "position"]
@@ -67,7 +73,7 @@ class GuidelineChunk(models.Model):
                 ef_construction=64,
                 opclasses=["vector_cosine_ops"],
             ),
-            models.Index(fields=["brand"], name="chunk_brand_idx"),
+            models.Index(fields=["brand", "embedding_space"], name="chunk_brand_space_idx"),
         ]
 
     def __str__(self) -> str:

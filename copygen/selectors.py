@@ -32,11 +32,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from pgvector.django import CosineDistance
 
 from brandguard.models import Brand
+from copygen import embeddings
 from copygen.embeddings import embed_query
-from copygen.models import GuidelineChunk
+from copygen.models import GuidelineChunk, GuidelineDocument
 
 EXACT_SEARCH_MAX_CHUNKS = 2_000
 HNSW_MIN_SHARE = 0.05
@@ -72,7 +74,8 @@ def retrieve_for_vector(
     if strategy == "auto":
         strategy = "hnsw" if _use_hnsw(brand) else "exact"
     rows = (
-        GuidelineChunk.objects.filter(brand=brand)
+        # Only vectors of the configured model: another model's distances mean nothing.
+        GuidelineChunk.objects.filter(brand=brand, embedding_space=embeddings.space())
         .annotate(distance=CosineDistance("embedding", list(vector)))
         .select_related("document")
         .defer("embedding", "document__content")
@@ -85,6 +88,15 @@ def retrieve_for_vector(
     # relaxed_order may hand back near-ties slightly out of order; k rows are cheap to sort.
     found.sort(key=lambda row: (row.distance, row.pk))
     return [RetrievedChunk(chunk=row, score=1.0 - float(row.distance)) for row in found]
+
+
+def stale_documents(brand: Brand | None = None) -> QuerySet[GuidelineDocument]:
+    """Documents (of `brand`, or of every brand) with chunks that another embedding model
+    made: retrieval skips those chunks until the document is re-embedded."""
+    other = GuidelineChunk.objects.filter(document=OuterRef("pk")).exclude(
+        embedding_space=embeddings.space())
+    found = GuidelineDocument.objects.filter(Exists(other))
+    return found.filter(brand=brand) if brand is not None else found
 
 
 def _use_hnsw(brand: Brand) -> bool:
@@ -103,11 +115,20 @@ def _use_hnsw(brand: Brand) -> bool:
                 FROM pg_class WHERE oid = %s::regclass
             )
             SELECT count(*) >= (SELECT n FROM need)
-            FROM (SELECT 1 FROM {table} WHERE brand_id = %s LIMIT (SELECT n FROM need)) AS c
+            FROM (SELECT 1 FROM {table} WHERE brand_id = %s AND embedding_space = %s
+                  LIMIT (SELECT n FROM need)) AS c
             """,
-            [EXACT_SEARCH_MAX_CHUNKS, HNSW_MIN_SHARE, table, brand.pk],
+            [EXACT_SEARCH_MAX_CHUNKS, HNSW_MIN_SHARE, table, brand.pk, embeddings.space()],
         )
         return bool(cursor.fetchone()[0])
+
+
+# Both strategies run the same SQL, which the driver prepares once per connection. A
+# prepared statement may switch to a cached generic plan, built under whatever planner
+# settings were in force then: an HNSW plan (enable_sort off) replayed for the exact
+# strategy, without the iterative scan, returns fewer than k rows, even none. So each query
+# is planned afresh under its own strategy's settings.
+_FRESH_PLAN = {"plan_cache_mode": "force_custom_plan"}
 
 
 def _planner_settings(strategy: str, ef_search: int) -> dict[str, str]:
@@ -115,7 +136,7 @@ def _planner_settings(strategy: str, ef_search: int) -> dict[str, str]:
         # Without index scans the planner cannot use HNSW (it has no bitmap mode): it reads
         # the brand's rows by a bitmap scan of the brand index (a sequential scan when the
         # brand is most of the table) and sorts them. Exact.
-        return {"enable_indexscan": "off"}
+        return {"enable_indexscan": "off", **_FRESH_PLAN}
     if strategy == "hnsw":
         # Without sorts, the only plan that yields rows in distance order is the HNSW index
         # scan (a b-tree brand scan needs a Sort node), even before ANALYZE has seen a
@@ -124,6 +145,7 @@ def _planner_settings(strategy: str, ef_search: int) -> dict[str, str]:
             "hnsw.iterative_scan": "relaxed_order",
             "hnsw.ef_search": str(int(ef_search)),
             "enable_sort": "off",
+            **_FRESH_PLAN,
         }
     raise ValueError(f"unknown retrieval strategy {strategy!r}")
 

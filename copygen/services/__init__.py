@@ -5,6 +5,7 @@ from copygen.services.guidelines import (
     IngestResult,
     ingest_document,
     ingest_files,
+    reembed_documents,
     seed_demo_guidelines,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "IngestResult",
     "ingest_document",
     "ingest_files",
+    "reembed_documents",
     "seed_demo_guidelines",
 ]

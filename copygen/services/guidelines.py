@@ -16,9 +16,11 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 
 from brandguard.models import Brand
+from copygen import embeddings
 from copygen.chunking import Chunk, DocumentError, chunk_document, extract_text
 from copygen.embeddings import embed_texts
 from copygen.models import GuidelineChunk, GuidelineDocument
+from copygen.selectors import stale_documents
 
 Kind = GuidelineDocument.Kind
 
@@ -93,7 +95,7 @@ def _ingest(
     content = content.replace("\x00", "")  # PostgreSQL text cannot hold NUL
     sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
     stored = GuidelineDocument.objects.filter(brand=brand, source_name=source_name).first()
-    if stored is not None and stored.content_sha256 == sha:
+    if stored is not None and stored.content_sha256 == sha and not _stale(stored):
         return IngestResult(stored, stored.chunks.count(), changed=False)
     chunks = chunk_document(content)
     if not chunks:
@@ -120,21 +122,39 @@ def _replace(
            .filter(brand=brand, source_name=source_name).first())
     if doc is None:
         doc = GuidelineDocument.objects.create(brand=brand, source_name=source_name, **fields)
-    elif doc.content_sha256 == fields["content_sha256"]:
-        return IngestResult(doc, doc.chunks.count(), changed=False)  # a concurrent twin won
     else:
-        for name, value in fields.items():
-            setattr(doc, name, value)
-        doc.version += 1
-        doc.save()
+        same = doc.content_sha256 == fields["content_sha256"]
+        if same and not _stale(doc):
+            return IngestResult(doc, doc.chunks.count(), changed=False)  # a concurrent twin won
+        if not same:  # same content in a new embedding space keeps its version
+            for name, value in fields.items():
+                setattr(doc, name, value)
+            doc.version += 1
+            doc.save()
         doc.chunks.all().delete()
+    space = embeddings.space()
     GuidelineChunk.objects.bulk_create(
         GuidelineChunk(brand=brand, document=doc, document_version=doc.version,
                        position=chunk.position, heading=chunk.heading, text=chunk.text,
-                       embedding=vector)
+                       embedding=vector, embedding_space=space)
         for chunk, vector in zip(chunks, vectors, strict=True)
     )
     return IngestResult(doc, len(chunks), changed=True)
+
+
+def _stale(doc: GuidelineDocument) -> bool:
+    """Has the document chunks embedded by another model than the configured one?"""
+    return doc.chunks.exclude(embedding_space=embeddings.space()).exists()
+
+
+def reembed_documents(brand: Brand | None = None) -> list[IngestResult]:
+    """Re-embed every document (of `brand`, or of all brands) whose chunks another embedding
+    model made, from its stored text. Content, version and uploader stay as they were."""
+    return [
+        _ingest(doc.brand, source_name=doc.source_name, content=doc.content, title=doc.title,
+                kind=doc.kind, by=doc.uploaded_by)
+        for doc in stale_documents(brand).select_related("brand", "uploaded_by")
+    ]
 
 
 def embedding_input(chunk: Chunk) -> str:

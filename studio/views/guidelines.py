@@ -8,10 +8,11 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from copygen import embeddings
 from copygen.chunking import DocumentError, extract_text
 from copygen.embeddings import EmbeddingError
 from copygen.models import GuidelineChunk, GuidelineDocument
-from copygen.selectors import retrieve_chunks
+from copygen.selectors import retrieve_chunks, stale_documents
 from copygen.services.guidelines import GuidelineError, ingest_document
 from studio.forms import GuidelineUploadForm, RetrievalForm
 from studio.permissions import get_brand_access, require
@@ -61,5 +62,7 @@ def guidelines(request, slug: str):
     hits = _retrieve(access, query)
     chunks = Prefetch("chunks", queryset=GuidelineChunk.objects.defer("embedding"))
     docs = GuidelineDocument.objects.filter(brand=access.brand).prefetch_related(chunks)
+    stale = set(stale_documents(access.brand).values_list("pk", flat=True))
     return render(request, "studio/guidelines.html", page_context(
-        access, "guidelines", form=form, query=query, hits=hits, docs=docs))
+        access, "guidelines", form=form, query=query, hits=hits, docs=docs, stale=stale,
+        embedding_space=embeddings.space()))

@@ -14,6 +14,7 @@ from copygen.embeddings import EmbeddingError
 from copygen.models import GuidelineChunk, GuidelineDocument
 from copygen.services import GuidelineError, ingest_document, ingest_files, seed_demo_guidelines
 from copygen.services.guidelines import DEMO_GUIDELINES_DIR
+from tests.servers.openai_server import OpenAIServer
 
 Kind = GuidelineDocument.Kind
 
@@ -54,10 +55,12 @@ def test_reingesting_changed_content_replaces_the_chunks_and_bumps_the_version(b
 
 
 def test_reingesting_the_same_content_changes_nothing(brand, settings):
-    doc = ingest_document(brand, source_name="voice.md", content=VOICE_V1)
-    chunk_ids = list(doc.chunks.values_list("pk", flat=True))
-    # An unreachable embeddings endpoint proves the no-op never embeds.
     settings.EMBEDDINGS_PROVIDER = "openai"
+    with OpenAIServer() as server:
+        settings.OPENAI_BASE_URL = server.base_url
+        doc = ingest_document(brand, source_name="voice.md", content=VOICE_V1)
+    chunk_ids = list(doc.chunks.values_list("pk", flat=True))
+    # The same model behind an unreachable endpoint proves the no-op never embeds.
     settings.OPENAI_BASE_URL = f"http://127.0.0.1:{_closed_port()}/v1"
     with CaptureQueriesContext(connection) as queries:
         again = ingest_document(brand, source_name="voice.md", content=VOICE_V1)

@@ -180,3 +180,30 @@ def _plan(brand, vector, **options) -> str:
         retrieve_for_vector(brand, vector, k=5, **options)
     assert len(plans) == 1
     return plans[0]
+
+
+def test_an_exact_search_after_many_hnsw_searches_on_one_connection_is_still_exact(db):
+    """The driver prepares the retrieval SQL; a plan cached under one strategy's settings
+    must never serve the other (an HNSW scan without the iterative scan loses rows)."""
+    rng = random.Random(13)
+    small, big = make_brand(), make_brand()
+    doc = make_guideline_document(small)
+    for position in range(12):
+        make_guideline_chunk(doc, embedding=_unit(rng), position=position)
+    doc = make_guideline_document(big)
+    GuidelineChunk.objects.bulk_create(
+        GuidelineChunk(brand=big, document=doc, document_version=1, position=position,
+                       text=f"chunk {position}", embedding=_unit(rng))
+        for position in range(600)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE copygen_guidelinechunk")
+    for _ in range(12):  # past the driver's prepare threshold and the server's 5 custom plans
+        retrieve_for_vector(small, _unit(rng), k=5, strategy="hnsw")
+    for _ in range(5):
+        query = _unit(rng)
+        truth = sorted(doc_id for doc_id, _ in sorted(
+            ((c.pk, -sum(a * b for a, b in zip(c.embedding, query, strict=True)))
+             for c in GuidelineChunk.objects.filter(brand=small)), key=lambda t: t[1])[:5])
+        hits = retrieve_for_vector(small, query, k=5, strategy="exact")
+        assert sorted(h.chunk.pk for h in hits) == truth
