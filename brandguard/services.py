@@ -19,6 +19,11 @@ def current_policy(brand: Brand) -> tuple[Policy, int | None]:
     return row.to_policy(), row.version
 
 
+def draft_policy(brand: Brand, rules: dict) -> Policy:
+    """The Policy `rules` would make if saved now, for trying text against an edit first."""
+    return BrandPolicy(brand=brand, rules=rules).to_policy()
+
+
 def current_offers(brand: Brand) -> dict:
     row = BrandPolicy.objects.current_for(brand)
     return dict(row.offers) if row is not None else {}

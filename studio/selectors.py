@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 
 from brandguard import MessageContext, Report, check
 from brandguard.models import Brand
-from brandguard.services import current_policy
+from brandguard.services import current_policy, draft_policy
 from copygen.models import Variant, VariantEvent
 from copygen.taxonomy import Intent, Stage
 from delivery.models import ArmState, Decision, Event, OutboxMessage
@@ -26,9 +26,14 @@ def message_context(intent: str | None) -> MessageContext:
     return MessageContext(message_type="marketing", first_message=intent == Intent.WELCOME)
 
 
-def check_text(brand: Brand, text: str, *, intent: str | None = None) -> Report:
-    """brandguard's report for ``text`` under the brand's CURRENT policy, version stamped."""
-    policy, version = current_policy(brand)
+def check_text(brand: Brand, text: str, *, intent: str | None = None,
+               draft_rules: dict | None = None) -> Report:
+    """brandguard's report for ``text`` under the brand's CURRENT policy, version stamped;
+    with ``draft_rules``, under those unsaved rules instead (no version)."""
+    if draft_rules is not None:
+        policy, version = draft_policy(brand, draft_rules), None
+    else:
+        policy, version = current_policy(brand)
     report = check(text, policy, message_context(intent))
     report.policy_version = version
     return report

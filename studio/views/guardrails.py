@@ -39,9 +39,7 @@ def _context(access, form, test_form, test_report=None) -> dict:
 @require_http_methods(["GET", "POST"])
 def guardrails(request, slug: str):
     access = get_brand_access(request.user, slug, "manage_policy")
-    row = BrandPolicy.objects.current_for(access.brand)
-    initial = initial_from(row.rules if row else {}, current_offers(access.brand))
-    form = GuardrailsForm(request.POST or None, initial=initial)
+    form = GuardrailsForm(request.POST or None, initial=_saved_form(access).initial)
     if request.method == "POST" and form.is_valid():
         saved = services.save_guardrails(access.brand, by=request.user, rules=form.rules(),
                                          offers=form.offers(), note=form.cleaned_data["note"])
@@ -57,18 +55,40 @@ def guardrails(request, slug: str):
 @login_required
 @require_POST
 def test_guardrails(request, slug: str):
-    """The test pane: paste text, get the report under the current policy."""
+    """The test pane: paste text, get the report under the policy as edited in the form
+    (posted along, not saved), or under the saved policy when the edit is invalid or absent.
+    """
     access = get_brand_access(request.user, slug, "manage_policy")
     test_form = TextForm(request.POST)
+    draft = GuardrailsForm(request.POST) if "max_segments" in request.POST else None
+    rules = draft.rules() if draft is not None and draft.is_valid() else None
     report = None
     if test_form.is_valid():
         text = test_form.cleaned_data["text"].replace("\r\n", "\n")
-        max_segments, _version = policy_facts(access)
-        report = report_view(check_text(access.brand, text).to_dict(), text, max_segments)
+        max_segments = (int(rules["max_segments"]) if rules is not None
+                        else policy_facts(access)[0])
+        report = report_view(check_text(access.brand, text, draft_rules=rules).to_dict(), text,
+                             max_segments)
+        report["against"] = _against(draft, rules, access)
     if request.htmx:
         return render(request, "studio/guardrails.html#test-report",
                       page_context(access, "guardrails", test=report, test_form=test_form))
-    row = BrandPolicy.objects.current_for(access.brand)
-    form = GuardrailsForm(initial=initial_from(row.rules if row else {},
-                                               current_offers(access.brand)))
+    form = draft if draft is not None else _saved_form(access)
     return render(request, "studio/guardrails.html", _context(access, form, test_form, report))
+
+
+def _against(draft: GuardrailsForm | None, rules: dict | None, access) -> str:
+    """Which policy the report used, in the pane's words."""
+    version = policy_facts(access)[1]
+    saved = f"the saved policy (v{version})" if version else "the engine's defaults"
+    if rules is not None:
+        return "the policy as edited in the form (not saved yet)"
+    if draft is not None:
+        return f"{saved}: the edited policy has errors, see the form"
+    return saved
+
+
+def _saved_form(access) -> GuardrailsForm:
+    row = BrandPolicy.objects.current_for(access.brand)
+    return GuardrailsForm(initial=initial_from(row.rules if row else {},
+                                               current_offers(access.brand)))

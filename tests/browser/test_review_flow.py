@@ -150,7 +150,13 @@ def _tour(page, live_server, demo, pk, shoot):
     page.goto(f"{base}/guardrails/")
     page.get_by_label("Paste a text to check").press_sequentially("Cheap tents!!", delay=5)
     expect(page.locator("#test-report")).to_contain_text("BANNED_PHRASE")
+    expect(page.locator("#test-against")).to_contain_text("the policy as edited")
     shoot(page, "11-guardrails-test-pane")
+    # Editing the policy re-checks the pasted text against the edit, before any save.
+    page.get_by_label("Banned phrases").fill("")
+    expect(page.locator("#test-report")).not_to_contain_text("BANNED_PHRASE")
+    expect(page.locator("#test-against")).to_contain_text("not saved yet")
+    shoot(page, "11b-guardrails-test-pane-edited")
     page.goto(f"{base}/guidelines/?q=cart+reminder+for+a+first-time+browser")
     expect(page.locator(".hits li").first).to_be_visible()
     shoot(page, "12-guidelines")

@@ -318,6 +318,36 @@ def test_the_guardrails_test_pane_checks_pasted_text(client, world, manager):
     assert b"<html" in client.post(url, {"text": "cheap"}).content
 
 
+def test_the_test_pane_checks_against_the_policy_as_edited_before_it_is_saved(
+        client, world, manager):
+    client.force_login(manager)
+    url = reverse("studio:test-guardrails", args=[world["brand"].slug])
+    form = client.get(_url("guardrails", world)).context["form"]
+    saved = {k: v for k, v in form.initial.items() if v is not None and v is not False}
+    text = "Acme Outdoors: the tent sale starts today. Reply STOP to opt out"
+    html = client.post(url, {"text": text, **saved}, **HX).content.decode()
+    assert "BANNED_PHRASE" not in html and "as edited in the form" in html
+    edited = {**saved, "banned_phrases": "tent"}
+    html = client.post(url, {"text": text, **edited}, **HX).content.decode()
+    assert "BANNED_PHRASE" in html and "not saved yet" in html
+    assert world["brand"].policies.count() == 1  # trying an edit saves nothing
+    html = client.post(url, {"text": text}, **HX).content.decode()
+    assert "BANNED_PHRASE" not in html and "the saved policy (v1)" in html
+
+
+def test_an_invalid_edit_is_named_and_the_saved_policy_is_used(client, world, manager):
+    client.force_login(manager)
+    url = reverse("studio:test-guardrails", args=[world["brand"].slug])
+    form = client.get(_url("guardrails", world)).context["form"]
+    broken = {k: v for k, v in form.initial.items() if v is not None and v is not False}
+    broken.update(max_segments=0, banned_phrases="tent")
+    html = client.post(url, {"text": "cheap tent", **broken}, **HX).content.decode()
+    assert "the edited policy has errors" in html
+    assert "BANNED_PHRASE" in html  # "cheap" is banned in the saved policy
+    page = client.post(url, {"text": "cheap tent", **broken}).content.decode()
+    assert "<html" in page and 'name="max_segments"' in page
+
+
 def test_guidelines_upload_is_for_managers_and_lists_chunks(client, world, manager, copywriter):
     url = _url("guidelines", world)
     doc = {"content": "# Voice\n\nCalm and warm. Never pushy.", "source_name": "voice.md"}
