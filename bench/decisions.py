@@ -8,7 +8,9 @@ wrk is missing, a Python generator (threads with http.client keep-alive) stands 
 Run: .venv/bin/python bench/decisions.py [--duration 10] [--rounds 3] [--workers 4]
      [--worker-class sync]
 Writes bench/results/decisions.json. Targets (issue 5): >= 40 % of the bare view's req/s,
-p99 <= 25 ms.
+p99 <= 25 ms. After the closed-loop rounds (every client sends again as soon as it has its
+answer, so latency is clients / throughput) it offers decisions at fixed rates
+(`--open-loop 100 200 300`) and reports the latency a flow would see at that load.
 """
 
 from __future__ import annotations
@@ -219,6 +221,56 @@ def run_python(url: str, *, post: bool, key: str, duration: int, connections: in
             "max_ms": ordered[-1] * 1000, "rps": len(ordered) / seconds}
 
 
+def run_open_loop(url: str, *, key: str, rate: float, duration: int, connections: int) -> dict:
+    """Requests offered at a fixed `rate` (not as fast as the server answers), from up to
+    `connections` clients. Latency runs from each request's scheduled time, so a request
+    that had to wait for a free client counts its wait (no coordinated omission)."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    path = "/" + url.split("//")[1].split("/", 1)[1]
+    total = int(rate * duration)
+    begin = time.monotonic() + 0.2
+    counter = iter(range(total))
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = [0]
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+        while True:
+            with lock:
+                index = next(counter, None)
+            if index is None:
+                return
+            scheduled = begin + index / rate
+            time.sleep(max(0.0, scheduled - time.monotonic()))
+            body = body_template().replace("%s", PHONES[index % len(PHONES)])
+            try:
+                conn.request("POST", path, body, headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status < 300
+            except OSError:
+                conn.close()
+                ok = False
+            latencies.append(time.monotonic() - scheduled)
+            errors[0] += not ok
+
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ordered = sorted(latencies)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    return {"offered_rps": rate, "requests": len(ordered), "errors": errors[0],
+            "p50_ms": pick(0.5), "p90_ms": pick(0.9), "p99_ms": pick(0.99),
+            "max_ms": ordered[-1] * 1000}
+
+
 def measure(base: str, key: str, args: argparse.Namespace, master: int) -> list[dict]:
     """`args.rounds` rounds, each the bare view then the decisions, back to back: this
     machine's speed drifts by tens of percent from minute to minute, so a ratio is only
@@ -242,6 +294,15 @@ def measure(base: str, key: str, args: argparse.Namespace, master: int) -> list[
             results[name]["generator"] = load.__name__.removeprefix("run_")
         rounds.append(results)
     return rounds
+
+
+def report_open_loop(rows: list[dict]) -> None:
+    print("\nopen loop (requests offered at a fixed rate; latency from the scheduled time)")
+    print(f"{'offered req/s':>14} {'requests':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+          f"{'errors':>7}")
+    for row in rows:
+        print(f"{row['offered_rps']:14.0f} {row['requests']:9d} {row['p50_ms']:8.1f} "
+              f"{row['p90_ms']:8.1f} {row['p99_ms']:8.1f} {row['errors']:7d}")
 
 
 def report(rounds: list[dict], args: argparse.Namespace) -> dict:
@@ -281,12 +342,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--python-client", action="store_true")
+    parser.add_argument("--open-loop", type=float, nargs="*", default=[100, 200, 300],
+                        metavar="RATE", help="also offer decisions at these fixed rates")
     args = parser.parse_args()
     key = prepare()
     port = free_port()
     server = start_gunicorn(port, args)
+    base = f"http://127.0.0.1:{port}"
     try:
-        report(measure(f"http://127.0.0.1:{port}", key, args, server.pid), args)
+        summary = report(measure(base, key, args, server.pid), args)
+        open_loop = [run_open_loop(f"{base}/api/v1/decisions", key=key, rate=rate,
+                                   duration=args.duration, connections=args.connections)
+                     for rate in args.open_loop]
+        if open_loop:
+            report_open_loop(open_loop)
+            summary["open_loop"] = open_loop
+            (RESULTS / "decisions.json").write_text(json.dumps(summary, indent=2))
     finally:
         server.terminate()
         server.wait(timeout=30)
