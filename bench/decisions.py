@@ -177,6 +177,19 @@ def run_wrk(url: str, *, post: bool, key: str, duration: int, connections: int) 
     return stats
 
 
+def exchange(conn: http.client.HTTPConnection, method: str, path: str, body: str | None,
+             headers: dict) -> bool:
+    """One request on a keep-alive connection (reopened when the server closed it)."""
+    try:
+        conn.request(method, path, body, headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status < 300
+    except OSError:
+        conn.close()
+        return False
+
+
 def run_python(url: str, *, post: bool, key: str, duration: int, connections: int) -> dict:
     """Fallback load generator: `connections` threads, one keep-alive connection each."""
     host, port = url.split("//")[1].split("/")[0].split(":")
@@ -193,14 +206,7 @@ def run_python(url: str, *, post: bool, key: str, duration: int, connections: in
             n += 1
             body = body_template().replace("%s", PHONES[n % len(PHONES)]) if post else None
             started = time.perf_counter()
-            try:
-                conn.request("POST" if post else "GET", path, body, headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status < 300
-            except OSError:
-                conn.close()
-                ok = False
+            ok = exchange(conn, "POST" if post else "GET", path, body, headers)
             latencies.append(time.perf_counter() - started)
             errors[0] += not ok
 
@@ -245,14 +251,7 @@ def run_open_loop(url: str, *, key: str, rate: float, duration: int, connections
             scheduled = begin + index / rate
             time.sleep(max(0.0, scheduled - time.monotonic()))
             body = body_template().replace("%s", PHONES[index % len(PHONES)])
-            try:
-                conn.request("POST", path, body, headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status < 300
-            except OSError:
-                conn.close()
-                ok = False
+            ok = exchange(conn, "POST", path, body, headers)
             latencies.append(time.monotonic() - scheduled)
             errors[0] += not ok
 

@@ -143,20 +143,27 @@ def test_each_strategy_gets_the_plan_it_names(two_brands_with_vectors, strategy,
     assert ("chunk_embedding_hnsw" in plan) is uses_hnsw, plan
 
 
-def test_auto_searches_a_small_brand_exactly_and_a_big_one_through_hnsw(db):
-    rng = random.Random(11)
+def _small_and_big(rng: random.Random, small_count: int, big_count: int):
+    """Two brands with random unit vectors, the table analysed (the share uses the planner's
+    row estimate)."""
     small, big = make_brand(), make_brand()
     doc = make_guideline_document(small)
-    for position in range(50):
+    for position in range(small_count):
         make_guideline_chunk(doc, embedding=_unit(rng), position=position)
     doc = make_guideline_document(big)
     GuidelineChunk.objects.bulk_create(
         GuidelineChunk(brand=big, document=doc, document_version=1, position=position,
                        text=f"chunk {position}", embedding=_unit(rng))
-        for position in range(EXACT_SEARCH_MAX_CHUNKS)
+        for position in range(big_count)
     )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE copygen_guidelinechunk")  # the share uses the row estimate
+        cursor.execute("ANALYZE copygen_guidelinechunk")
+    return small, big
+
+
+def test_auto_searches_a_small_brand_exactly_and_a_big_one_through_hnsw(db):
+    rng = random.Random(11)
+    small, big = _small_and_big(rng, 50, EXACT_SEARCH_MAX_CHUNKS)
     assert "chunk_embedding_hnsw" not in _plan(small, _unit(rng))
     assert "chunk_embedding_hnsw" in _plan(big, _unit(rng))
     hits = retrieve_for_vector(big, _unit(rng), k=6)
@@ -186,18 +193,7 @@ def test_an_exact_search_after_many_hnsw_searches_on_one_connection_is_still_exa
     """The driver prepares the retrieval SQL; a plan cached under one strategy's settings
     must never serve the other (an HNSW scan without the iterative scan loses rows)."""
     rng = random.Random(13)
-    small, big = make_brand(), make_brand()
-    doc = make_guideline_document(small)
-    for position in range(12):
-        make_guideline_chunk(doc, embedding=_unit(rng), position=position)
-    doc = make_guideline_document(big)
-    GuidelineChunk.objects.bulk_create(
-        GuidelineChunk(brand=big, document=doc, document_version=1, position=position,
-                       text=f"chunk {position}", embedding=_unit(rng))
-        for position in range(600)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE copygen_guidelinechunk")
+    small, _big = _small_and_big(rng, 12, 600)
     for _ in range(12):  # past the driver's prepare threshold and the server's 5 custom plans
         retrieve_for_vector(small, _unit(rng), k=5, strategy="hnsw")
     for _ in range(5):
