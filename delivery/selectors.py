@@ -92,30 +92,39 @@ _TEXTED_SQL = """,
 _SUPPRESSED_SQL = """,
     EXISTS (SELECT 1 FROM delivery_event p WHERE p.brand_id = c.brand_id AND p.phone = c.phone
             AND p.type = %s AND p.occurred_at >= %s)"""
+# The sender asks, under the same lock, whether the copy it is about to send is still
+# approved: read after any wait for the lock, so a text sent back to review meanwhile stops.
+_VARIANT_SQL = """,
+    EXISTS (SELECT 1 FROM copygen_variant v WHERE v.id = %s AND v.status = %s AND v.is_current)"""
 _CONTACT_FIELDS = len(Contact._meta.concrete_fields)
 
 
 @cache
-def _contact_sql(*, lock: bool, suppressible: bool) -> str:
+def _contact_sql(*, lock: bool, suppressible: bool, variant: bool) -> str:
     return _CONTACT_SQL.format(
         columns=columns(Contact, "c"),
-        extra=_TEXTED_SQL + (_SUPPRESSED_SQL if suppressible else ""),
+        extra=(_TEXTED_SQL + (_SUPPRESSED_SQL if suppressible else "")
+               + (_VARIANT_SQL if variant else "")),
         lock=" FOR UPDATE OF c" if lock else "")
 
 
 def _contact_query(brand: Brand, phone: str, *, intent: str, since: datetime, now: datetime,
-                   lock: bool, exclude_send: int | None) -> tuple[str, list[Any]]:
+                   lock: bool, exclude_send: int | None, variant_id: int | None = None,
+                   ) -> tuple[str, list[Any]]:
     suppressible = intent in SUPPRESSIBLE_INTENTS
     # Send ids start at 1: 0 excludes nothing.
     params: list[Any] = [exclude_send or 0, NOT_DELIVERED]
     if suppressible:
         params += [Event.Type.PURCHASED.value, since - SUPPRESSION_LOOKBACK]
+    if variant_id is not None:
+        params += [variant_id, Variant.Status.APPROVED.value]
     params += [now - HISTORY_SPAN, Send.Status.CANCELED.value, Send.Status.FAILED.value,
                exclude_send or 0, brand.pk, phone]
-    return _contact_sql(lock=lock, suppressible=suppressible), params
+    return _contact_sql(lock=lock, suppressible=suppressible,
+                        variant=variant_id is not None), params
 
 
-def _contact_from_row(row: tuple, intent: str) -> Contact | None:
+def _contact_from_row(row: tuple, intent: str, *, variant: bool = False) -> Contact | None:
     """The Contact of a _CONTACT_SQL row, its extra columns kept as attributes (read by
     consent_state, send_history, has_been_texted and is_suppressed)."""
     contact = cast(Contact | None, split_row(row[:_CONTACT_FIELDS], (Contact,))[0])
@@ -129,23 +138,27 @@ def _contact_from_row(row: tuple, intent: str) -> Contact | None:
     contact.texted = next(extra)  # type: ignore[attr-defined]
     if intent in SUPPRESSIBLE_INTENTS:
         contact.suppressed = next(extra)  # type: ignore[attr-defined]
+    if variant:
+        contact.variant_approved = next(extra)  # type: ignore[attr-defined]
     return contact
 
 
 def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: datetime,
                          now: datetime, lock: bool = False, exclude_send: int | None = None,
-                         ) -> Contact | None:
+                         variant_id: int | None = None) -> Contact | None:
     """The contact with everything eligibility reads about them, in one query: current
     consent, send history since `now` minus the longest cap window and whether a text ever
     went out to them (both without `exclude_send`, the send being re-checked), whether a
     purchase since `since` (minus the lookback) suppresses this intent. `lock` takes the
-    row lock the sender relies on."""
+    row lock the sender relies on; with `variant_id`, `variant_approved` says whether that
+    copy is still approved and current."""
     sql, params = _contact_query(brand, phone, intent=intent, since=since, now=now,
-                                 lock=lock, exclude_send=exclude_send)
+                                 lock=lock, exclude_send=exclude_send, variant_id=variant_id)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()  # (brand, phone) is unique: at most one row
-    return None if row is None else _contact_from_row(row, intent)
+    return (None if row is None
+            else _contact_from_row(row, intent, variant=variant_id is not None))
 
 
 def consent_state(contact: Contact) -> ConsentState:
@@ -319,9 +332,7 @@ def active_api_key(plain: str) -> ApiKey | None:
 # for its cost like _KEY_SQL. Every send has a decision (one-to-one, not null).
 _SEND_SQL = f"""
 SELECT {columns(Send, "s")}, {columns(Decision, "d")}, {columns(Brand, "b")},
-       {columns(DeliverySettings, "ds")},
-       EXISTS (SELECT 1 FROM copygen_variant v WHERE v.id = d.variant_id AND v.status = %s
-               AND v.is_current)
+       {columns(DeliverySettings, "ds")}
 FROM delivery_send s
 JOIN delivery_decision d ON d.id = s.decision_id
 JOIN brandguard_brand b ON b.id = s.brand_id
@@ -330,18 +341,16 @@ WHERE s.id = %s"""
 
 
 def send_for_delivery(send_id: int) -> Send | None:
-    """The send with its decision, brand and the brand's settings (request_settings), and
-    `variant_approved`: whether the decision's copy is still approved and current."""
+    """The send with its decision, brand and the brand's settings (request_settings)."""
     with connection.cursor() as cursor:
-        cursor.execute(_SEND_SQL, [Variant.Status.APPROVED.value, send_id])
+        cursor.execute(_SEND_SQL, [send_id])
         row = cursor.fetchone()
     if row is None:
         return None
     send, decision, brand, settings = cast(
         tuple[Send, Decision, Brand, DeliverySettings | None],
-        split_row(row[:-1], (Send, Decision, Brand, DeliverySettings)))
+        split_row(row, (Send, Decision, Brand, DeliverySettings)))
     send.decision, send.brand = decision, brand
-    send.variant_approved = row[-1]  # type: ignore[attr-defined]
     cache_reverse_one(brand, "delivery_settings", settings)
     return send
 

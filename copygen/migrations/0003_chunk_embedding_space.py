@@ -4,6 +4,17 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def label_existing_chunks(apps, schema_editor):
+    """Chunks stored before this migration were embedded by the model configured then,
+    which is the one configured now unless the settings changed in the same deploy: label
+    them with it, so an `openai` deployment keeps retrieving its own vectors."""
+    from copygen import embeddings
+
+    chunk = apps.get_model("copygen", "GuidelineChunk")
+    chunk.objects.using(schema_editor.connection.alias).exclude(
+        embedding_space=embeddings.space()).update(embedding_space=embeddings.space())
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -21,6 +32,7 @@ class Migration(migrations.Migration):
             name='embedding_space',
             field=models.CharField(default='local/all-MiniLM-L6-v2', max_length=200),
         ),
+        migrations.RunPython(label_existing_chunks, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='guidelinechunk',
             name='brand',

@@ -150,12 +150,13 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     """Under the contact's row lock: re-check, call the provider, record the outcome."""
     contact = contact_for_decision(send.brand, send.to_phone, intent=send.subject,
                                    since=send.decision.created_at, now=now, lock=True,
-                                   exclude_send=send.pk)
+                                   exclude_send=send.pk, variant_id=send.decision.variant_id)
     settings = request_settings(send.brand)
     verdict = check_eligibility(contact, settings, intent=send.subject, now=now,
                                 since=send.decision.created_at)
     if verdict.status != "deny" and contact is not None:
-        verdict = _withdrawn_copy(send) or _unmarked_first_message(send, contact) or verdict
+        verdict = (_withdrawn_copy(send, contact) or _unmarked_first_message(send, contact)
+                   or verdict)
     if verdict.status == "deny" or contact is None:
         return _cancel(send, contact, verdict, now)
     if verdict.status == "defer":
@@ -171,10 +172,10 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     return Outcome("sent")
 
 
-def _withdrawn_copy(send: Send) -> Verdict | None:
+def _withdrawn_copy(send: Send, contact: Contact) -> Verdict | None:
     """A send deferred to the morning must not go out if its text was retired or sent back
     to review (e.g. by a stricter policy) since the decision was made."""
-    approved = getattr(send, "variant_approved", None)  # read with the send, just before
+    approved = getattr(contact, "variant_approved", None)  # read under the contact's lock
     if approved is None:
         approved = Variant.objects.approved().filter(pk=send.decision.variant_id).exists()
     if approved:

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def spare():
     """A second connection to the test database, ours to break."""
     wrapper = connections.create_connection("default")
+    wrapper.settings_dict = dict(wrapper.settings_dict)  # ours to change, not the default's
     wrapper.ensure_connection()
     yield wrapper
     wrapper.close()
@@ -80,3 +81,34 @@ def test_the_check_sends_nothing_to_the_server(spare, tmp_path):
         finally:
             spare.connection.pgconn.untrace()
     assert "Query" in trace.read_text() or "Parse" in trace.read_text()
+
+
+def test_a_remote_database_keeps_djangos_select_1(spare, tmp_path):
+    spare.settings_dict["HOST"] = "db.internal.example"  # only the health check reads it
+    trace = tmp_path / "protocol.trace"
+    with trace.open("w") as sink:
+        spare.connection.pgconn.trace(sink.fileno())
+        try:
+            assert spare.is_usable()
+        finally:
+            spare.connection.pgconn.untrace()
+    assert "SELECT 1" in trace.read_text()
+
+
+def test_a_descriptor_above_1024_is_still_checked(spare):
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2100:
+        pytest.fail(f"this test needs 2,100 file descriptors; the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2100), hard))
+    high = os.dup2(spare.connection.fileno(), 2000)
+    try:
+        original = spare.connection.fileno
+        spare.connection.fileno = lambda: high  # the same socket, under a high number
+        assert spare.is_usable()
+    finally:
+        spare.connection.fileno = original
+        os.close(high)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
