@@ -10,7 +10,6 @@ from functools import cache
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from brandguard.models import Brand, BrandPolicy
 from brandguard.policy import Policy
@@ -52,15 +51,6 @@ def request_settings(brand: Brand) -> DeliverySettings:
     except DeliverySettings.DoesNotExist:
         found = None
     return found if found is not None else DeliverySettings(brand=brand)
-
-
-def contacts_with_consent() -> QuerySet[Contact]:
-    """Contacts annotated with their latest consent event (the current consent)."""
-    latest = ConsentEvent.objects.filter(contact=OuterRef("pk")).order_by("-occurred_at", "-id")
-    return Contact.objects.annotate(
-        consent_kind=Subquery(latest.values("kind")[:1]),
-        consent_at=Subquery(latest.values("occurred_at")[:1]),
-    )
 
 
 # contact_for_decision runs for every decision and every send, so it is one written-out
@@ -161,14 +151,15 @@ def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: dateti
             else _contact_from_row(row, intent, variant=variant_id is not None))
 
 
+# What contact_for_decision (and decision_inputs) read about a contact, kept on it as
+# attributes by _contact_from_row; the accessors below name them for eligibility.
+
 def consent_state(contact: Contact) -> ConsentState:
-    if not hasattr(contact, "consent_kind"):
-        contact = contacts_with_consent().get(pk=contact.pk)
-    kind = getattr(contact, "consent_kind", None)  # annotated by contacts_with_consent()
+    kind = contact.consent_kind  # type: ignore[attr-defined]
     granted = kind == ConsentEvent.Kind.GRANTED
     return ConsentState(
         granted=granted,
-        granted_at=getattr(contact, "consent_at", None) if granted else None,
+        granted_at=contact.consent_at if granted else None,  # type: ignore[attr-defined]
         revoked=kind == ConsentEvent.Kind.REVOKED,
         opted_out=contact.opted_out,
     )
@@ -179,44 +170,19 @@ def caps_apply(contact: Contact, settings: DeliverySettings) -> bool:
                 or contact.us_state in SAME_SUBJECT_CAP_STATES)
 
 
-def send_history(contact: Contact, *, now: datetime) -> list[SendRecord]:
-    """Every send that reached or may reach the person, scheduled ones included (Fla. Stat.
-    501.059(8)(a) counts every message). Canceled sends and provider rejections never left.
-    A contact from contact_for_decision carries its history already."""
-    if hasattr(contact, "history"):
-        return contact.history
-    rows = (
-        Send.objects.filter(contact=contact)
-        .filter(Q(sent_at__gte=now - HISTORY_SPAN) | Q(sent_at__isnull=True,
-                                                      scheduled_for__gte=now - HISTORY_SPAN))
-        .exclude(status=Send.Status.CANCELED)
-        .exclude(status=Send.Status.FAILED, sent_at__isnull=True)
-    )
-    return [
-        SendRecord(sent_at=sent_at or scheduled_for, subject=subject)
-        for sent_at, scheduled_for, subject in rows.values_list("sent_at", "scheduled_for",
-                                                                "subject")
-    ]
+def send_history(contact: Contact) -> list[SendRecord]:
+    """Every send that reached or may reach the person within the longest cap window,
+    scheduled ones included (Fla. Stat. 501.059(8)(a) counts every message). Canceled sends
+    and provider rejections never left."""
+    return contact.history  # type: ignore[attr-defined]
 
 
 def has_been_texted(contact: Contact) -> bool:
-    if hasattr(contact, "texted"):
-        return contact.texted
-    return (contact.sends.filter(sent_at__isnull=False).exclude(status__in=NOT_DELIVERED)
-            .exists())
+    return contact.texted  # type: ignore[attr-defined]
 
 
-def is_suppressed(contact: Contact, *, intent: str, since: datetime) -> bool:
-    if intent not in SUPPRESSIBLE_INTENTS:
-        return False
-    if hasattr(contact, "suppressed"):
-        return contact.suppressed
-    return _purchases(since).filter(brand_id=contact.brand_id, phone=contact.phone).exists()
-
-
-def _purchases(since: datetime) -> QuerySet[Event]:
-    return Event.objects.filter(type=Event.Type.PURCHASED,
-                                occurred_at__gte=since - SUPPRESSION_LOOKBACK)
+def is_suppressed(contact: Contact, *, intent: str) -> bool:
+    return intent in SUPPRESSIBLE_INTENTS and contact.suppressed  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,17 +201,11 @@ class Pool:
     policy_version: int | None  # the brand's current guard policy (None: none saved yet)
 
 
-# The pool: approved current variants of (brand, intent, stage) with their counts, and the
-# brand's current policy version (guard_policy's cache key). Same rows as
-# Variant.objects.for_pool() (test_only_approved_current_variants_...).
-_POOL_SQL = """
-SELECT v.id, v.text, a.successes, a.failures, a.penalties,
-       (SELECT max(bp.version) FROM brandguard_brandpolicy bp WHERE bp.brand_id = v.brand_id)
-FROM copygen_variant v
-LEFT JOIN delivery_armstate a ON a.variant_id = v.id
-WHERE v.brand_id = %s AND v.intent = %s AND v.stage = %s AND v.status = %s AND v.is_current"""
 # A decision reads the contact, the pool and the policy version in one round trip and one
-# row: the pool as a JSON array of [id, text, successes, failures, penalties], ordered by id.
+# row. The pool: the approved current variants of (brand, intent, stage) with their counts,
+# as a JSON array of [id, text, successes, failures, penalties] ordered by id (the same rows
+# as Variant.objects.for_pool(): test_only_approved_current_variants_...); the version is
+# the key of guard_policy()'s cache.
 _DECISION_SQL = """
 SELECT c.*,
     (SELECT json_agg(json_build_array(v.id, v.text, a.successes, a.failures, a.penalties)
@@ -265,7 +225,7 @@ class DecisionInputs:
 
 def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: datetime
                     ) -> DecisionInputs:
-    """contact_for_decision and pool_for_decision in one query."""
+    """The contact as contact_for_decision reads it, and the bandit pool, in one query."""
     contact_sql, params = _contact_query(brand, phone, intent=intent, since=now, now=now,
                                          lock=False, exclude_send=None)
     with connection.cursor() as cursor:
@@ -277,14 +237,6 @@ def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: d
         arms = json.loads(arms)
     return DecisionInputs(_contact_from_row(contact_row, intent),
                           _pool([(*arm, version) for arm in arms or ()]))
-
-
-def pool_for_decision(brand: Brand, intent: str, stage: str) -> Pool:
-    """Approved current variants of the pool with their counts (one LEFT JOIN) and, in the
-    same query, the brand's current policy version, the key of guard_policy()'s cache."""
-    with connection.cursor() as cursor:
-        cursor.execute(_POOL_SQL + " ORDER BY v.id", _pool_params(brand, intent, stage))
-        return _pool(cursor.fetchall())
 
 
 def _pool_params(brand: Brand, intent: str, stage: str) -> list[Any]:
@@ -372,7 +324,7 @@ _POLICY_CACHE_LIMIT = 256
 
 
 def guard_policy(brand: Brand, version: int | None) -> Policy:
-    """The brand's guard Policy at `version` (as read by pool_for_decision)."""
+    """The brand's guard Policy at `version` (as read by decision_inputs)."""
     if version is None:
         return current_guard_policy(brand)[0]  # no saved policy: the engine's defaults
     key = (brand.pk, version, brand.sender_name, brand.support_contact, brand.website_domain)

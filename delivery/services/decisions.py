@@ -40,18 +40,17 @@ CONTENT_BLOCKED = "CONTENT_BLOCKED"
 
 def check_eligibility(
     contact: Contact | None, settings: DeliverySettings, *, intent: str, now: datetime,
-    since: datetime | None = None,
 ) -> eligibility.Decision:
     """The pure rule fed from the database: `contact` as contact_for_decision (or
     decision_inputs) read it at `now`, with its consent and send history."""
     if contact is None:
         return eligibility.Decision("deny", eligibility.NO_CONSENT, None,
                                     "no contact with this number at this brand")
-    history = send_history(contact, now=now) if caps_apply(contact, settings) else []
+    history = send_history(contact) if caps_apply(contact, settings) else []
     verdict = eligibility.evaluate(
         now=now, contact=contact.facts, consent=consent_state(contact), history=history,
         policy=settings.policy, subject=intent,
-        suppressed=is_suppressed(contact, intent=intent, since=since or now),
+        suppressed=is_suppressed(contact, intent=intent),
     )
     if verdict.status != "deny" and contact.hold_for_review:
         return eligibility.Decision("deny", HELD_FOR_REVIEW, None,

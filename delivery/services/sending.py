@@ -24,7 +24,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 import brandguard
-from copygen.models import Variant
 from delivery import quiet_hours
 from delivery.eligibility import Decision as Verdict
 from delivery.models import ConsentEvent, Contact, Decision, OutboxMessage, Send
@@ -152,10 +151,9 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
                                    since=send.decision.created_at, now=now, lock=True,
                                    exclude_send=send.pk, variant_id=send.decision.variant_id)
     settings = request_settings(send.brand)
-    verdict = check_eligibility(contact, settings, intent=send.subject, now=now,
-                                since=send.decision.created_at)
+    verdict = check_eligibility(contact, settings, intent=send.subject, now=now)
     if verdict.status != "deny" and contact is not None:
-        verdict = (_withdrawn_copy(send, contact) or _unmarked_first_message(send, contact)
+        verdict = (_withdrawn_copy(contact) or _unmarked_first_message(send, contact)
                    or verdict)
     if verdict.status == "deny" or contact is None:
         return _cancel(send, contact, verdict, now)
@@ -172,13 +170,11 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     return Outcome("sent")
 
 
-def _withdrawn_copy(send: Send, contact: Contact) -> Verdict | None:
+def _withdrawn_copy(contact: Contact) -> Verdict | None:
     """A send deferred to the morning must not go out if its text was retired or sent back
-    to review (e.g. by a stricter policy) since the decision was made."""
-    approved = getattr(contact, "variant_approved", None)  # read under the contact's lock
-    if approved is None:
-        approved = Variant.objects.approved().filter(pk=send.decision.variant_id).exists()
-    if approved:
+    to review (e.g. by a stricter policy) since the decision was made (`contact` as
+    contact_for_decision read it with the send's variant, under the lock)."""
+    if contact.variant_approved:  # type: ignore[attr-defined]  # read under the lock
         return None
     return Verdict(status="deny", reason=VARIANT_WITHDRAWN,
                    detail="The variant is no longer approved (retired, or sent back to "
