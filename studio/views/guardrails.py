@@ -39,7 +39,7 @@ def _context(access, form, test_form, test_report=None) -> dict:
 @require_http_methods(["GET", "POST"])
 def guardrails(request, slug: str):
     access = get_brand_access(request.user, slug, "manage_policy")
-    form = GuardrailsForm(request.POST or None, initial=_saved_form(access).initial)
+    form = GuardrailsForm(request.POST or None, initial=_saved_initial(access))
     if request.method == "POST" and form.is_valid():
         saved = services.save_guardrails(access.brand, by=request.user, rules=form.rules(),
                                          offers=form.offers(), note=form.cleaned_data["note"])
@@ -65,30 +65,30 @@ def test_guardrails(request, slug: str):
     report = None
     if test_form.is_valid():
         text = test_form.cleaned_data["text"].replace("\r\n", "\n")
-        max_segments = (int(rules["max_segments"]) if rules is not None
-                        else policy_facts(access)[0])
+        if rules is not None:
+            max_segments, against = int(rules["max_segments"]), AGAINST_DRAFT
+        else:
+            max_segments, version = policy_facts(access)
+            against = _saved_policy(version, invalid_draft=draft is not None)
         report = report_view(check_text(access.brand, text, draft_rules=rules).to_dict(), text,
                              max_segments)
-        report["against"] = _against(draft, rules, access)
+        report["against"] = against
     if request.htmx:
         return render(request, "studio/guardrails.html#test-report",
                       page_context(access, "guardrails", test=report, test_form=test_form))
-    form = draft if draft is not None else _saved_form(access)
+    form = draft if draft is not None else GuardrailsForm(initial=_saved_initial(access))
     return render(request, "studio/guardrails.html", _context(access, form, test_form, report))
 
 
-def _against(draft: GuardrailsForm | None, rules: dict | None, access) -> str:
-    """Which policy the report used, in the pane's words."""
-    version = policy_facts(access)[1]
+AGAINST_DRAFT = "the policy as edited in the form (not saved yet)"
+
+
+def _saved_policy(version: int | None, *, invalid_draft: bool) -> str:
+    """Which policy the report used when it was the saved one, in the pane's words."""
     saved = f"the saved policy (v{version})" if version else "the engine's defaults"
-    if rules is not None:
-        return "the policy as edited in the form (not saved yet)"
-    if draft is not None:
-        return f"{saved}: the edited policy has errors, see the form"
-    return saved
+    return f"{saved}: the edited policy has errors, see the form" if invalid_draft else saved
 
 
-def _saved_form(access) -> GuardrailsForm:
+def _saved_initial(access) -> dict:
     row = BrandPolicy.objects.current_for(access.brand)
-    return GuardrailsForm(initial=initial_from(row.rules if row else {},
-                                               current_offers(access.brand)))
+    return initial_from(row.rules if row else {}, current_offers(access.brand))
