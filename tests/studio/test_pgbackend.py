@@ -64,35 +64,30 @@ def test_a_closed_connection_is_unusable(spare):
     assert not spare.is_usable()
 
 
+def _traced(wrapper, path, action):
+    """The protocol messages `action()` exchanged on the wrapper's connection, and its result."""
+    with path.open("w") as sink:
+        wrapper.connection.pgconn.trace(sink.fileno())
+        try:
+            result = action()
+        finally:
+            wrapper.connection.pgconn.untrace()
+    return path.read_text(), result
+
+
 def test_the_check_sends_nothing_to_the_server(spare, tmp_path):
-    trace = tmp_path / "protocol.trace"
-    with trace.open("w") as sink:
-        spare.connection.pgconn.trace(sink.fileno())
-        try:
-            assert spare.is_usable()
-        finally:
-            spare.connection.pgconn.untrace()
-    assert trace.read_text() == ""
+    trace, usable = _traced(spare, tmp_path / "check.trace", spare.is_usable)
+    assert usable and trace == ""
     # The trace itself works: a query leaves its messages in it.
-    with trace.open("w") as sink:
-        spare.connection.pgconn.trace(sink.fileno())
-        try:
-            spare.connection.execute("SELECT 1")
-        finally:
-            spare.connection.pgconn.untrace()
-    assert "Query" in trace.read_text() or "Parse" in trace.read_text()
+    trace, _ = _traced(spare, tmp_path / "query.trace",
+                       lambda: spare.connection.execute("SELECT 1"))
+    assert "Query" in trace or "Parse" in trace
 
 
 def test_a_remote_database_keeps_djangos_select_1(spare, tmp_path):
     spare.settings_dict["HOST"] = "db.internal.example"  # only the health check reads it
-    trace = tmp_path / "protocol.trace"
-    with trace.open("w") as sink:
-        spare.connection.pgconn.trace(sink.fileno())
-        try:
-            assert spare.is_usable()
-        finally:
-            spare.connection.pgconn.untrace()
-    assert "SELECT 1" in trace.read_text()
+    trace, usable = _traced(spare, tmp_path / "check.trace", spare.is_usable)
+    assert usable and "SELECT 1" in trace
 
 
 def test_a_descriptor_above_1024_is_still_checked(spare):
