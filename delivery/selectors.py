@@ -17,6 +17,7 @@ from brandguard.services import current_policy
 from copygen.models import Variant
 from delivery.eligibility import SAME_SUBJECT_CAP_STATES, ConsentState, SendRecord
 from delivery.joined_rows import cache_reverse_one, columns, split_row
+from delivery.links import destination_allowed
 from delivery.models import (
     ApiKey,
     ConsentEvent,
@@ -25,6 +26,7 @@ from delivery.models import (
     DeliverySettings,
     Event,
     Send,
+    ShortLink,
 )
 
 # "A purchase after the cart event" (DOMAIN.md, issue 5): nudges about a cart or a browse
@@ -337,3 +339,16 @@ def guard_policy(brand: Brand, version: int | None) -> Policy:
             _POLICIES.clear()
         _POLICIES[key] = policy
     return policy
+
+
+def short_link(code: str) -> ShortLink | None:
+    return ShortLink.objects.select_related("brand", "decision").filter(code=code).first()
+
+
+def short_link_allowed(link: ShortLink) -> bool:
+    """Judged again at click time against the brand's current policy: a domain the brand
+    has since dropped stops redirecting, and no row stored before the guard existed can
+    lead anywhere the brand does not own."""
+    policy, _ = current_guard_policy(link.brand)
+    return destination_allowed(link.destination,
+                               [*policy.allowed_link_domains, policy.website_domain])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from xml.sax.saxutils import escape
 
 from django.conf import settings
@@ -13,14 +14,14 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from delivery import services
+from delivery import selectors, services
 from delivery.link_previews import is_preview_fetch
-from delivery.models import ShortLink
 from delivery.twilio_client import validate_signature
+
+logger = logging.getLogger(__name__)
 
 TOKEN_HEADER = "I-Twilio-Idempotency-Token"
 
@@ -75,13 +76,18 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def short_link(request: HttpRequest, code: str) -> HttpResponse:
+    link = selectors.short_link(code)
+    if link is None:
+        return HttpResponse("Not found", status=404, content_type="text/plain")
+    if not selectors.short_link_allowed(link):
+        logger.warning("short link %s refused: %s is not a domain of brand %s",
+                       code, link.destination[:200], link.brand_id)
+        return HttpResponse("This link is blocked: it does not lead to the sender's own "
+                            "website.", status=403, content_type="text/plain")
     if is_preview_fetch(request.method or "GET", request.headers.get("User-Agent")):
         # A messaging app drawing its preview card: redirect it, but it is not a click.
-        return HttpResponseRedirect(get_object_or_404(ShortLink, code=code).destination)
-    destination = services.record_click(code)
-    if destination is None:
-        return HttpResponse("Not found", status=404, content_type="text/plain")
-    return HttpResponseRedirect(destination)
+        return HttpResponseRedirect(link.destination)
+    return HttpResponseRedirect(services.record_click(link))
 
 
 @require_GET

@@ -30,7 +30,7 @@ from delivery.selectors import (
 from delivery.services.contacts import parse_or_refuse
 from delivery.services.decision_rows import insert_decision
 from delivery.services.errors import DeliveryError, IdempotencyConflict, MissingMergeField
-from delivery.services.rendering import guard_rendered, missing_fields, render
+from delivery.services.rendering import guard_rendered, missing_fields, render, withhold_links
 
 # Service-level reasons, beside the pure module's stable codes (delivery.eligibility).
 HELD_FOR_REVIEW = "HELD_FOR_REVIEW"
@@ -74,6 +74,7 @@ class _Plan:
     policy_version: int | None = None
     missing_arms: list = field(default_factory=list)
     hold: bool = False
+    blocked_text: str = ""  # what a denied text would have said, its links withheld
 
 
 def decide(
@@ -196,6 +197,9 @@ def _choose_and_render(plan: _Plan, brand, inputs: DecisionInputs, settings, int
         rules = ", ".join(sorted({f["rule"] for f in guard.findings}))
         plan.status, plan.reason, plan.send_at = "deny", CONTENT_BLOCKED, None
         plan.detail = f"brandguard blocked the rendered text: {rules}"[:500]
+        # No live link may outlive a denial: no ShortLink row, no link in the answer.
+        plan.blocked_text = withhold_links(rendered)
+        plan.text, plan.links = "", {}
 
 
 # Thompson propensities per pool state, per process. The Monte-Carlo estimate (1000 posterior
@@ -238,5 +242,5 @@ def _after_store(decision: Decision, contact: Contact | None, plan: _Plan, *, se
         # Show the studio what was asked for and why nothing went out.
         OutboxMessage.objects.create(
             brand_id=decision.brand_id, decision=decision, to_phone=decision.phone,
-            body=decision.text, kind=OutboxMessage.Kind.BLOCKED, why_not=decision.reason,
+            body=plan.blocked_text or decision.text, kind=OutboxMessage.Kind.BLOCKED, why_not=decision.reason,
             detail=decision.detail, created_at=now)

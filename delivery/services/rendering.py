@@ -15,7 +15,8 @@ from django.core.validators import URLValidator
 
 import brandguard
 from brandguard.checks.links import is_public_shortener
-from brandguard.scan import VALID_PLACEHOLDER_RE, host_matches
+from brandguard.scan import VALID_PLACEHOLDER_RE
+from delivery.links import SAFE_SCHEMES, destination_allowed, destination_host, link_scheme
 from delivery.services.errors import InvalidMergeValue
 
 _CODE_ALPHABET = string.ascii_letters + string.digits
@@ -42,7 +43,7 @@ def short_link_base() -> str:
 
 
 def is_link(value: str) -> bool:
-    return value.lower().startswith(("http://", "https://"))
+    return link_scheme(value) is not None
 
 
 def render(template: str, merge: dict[str, str]) -> Rendered:
@@ -55,7 +56,7 @@ def render(template: str, merge: dict[str, str]) -> Rendered:
         value = merge[match.group(1)]
         if not is_link(value):
             return value
-        _check_url(match.group(1), value)
+        _check_url(match.group(1), value)  # javascript:, data:, tel: … never become links
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
         links[code] = value
         return f"{short_link_base()}/l/{code}"
@@ -63,7 +64,21 @@ def render(template: str, merge: dict[str, str]) -> Rendered:
     return Rendered(VALID_PLACEHOLDER_RE.sub(fill, template), links)
 
 
+def withhold_links(rendered: Rendered) -> str:
+    """The text with each short link replaced by a note of where it would have led, for
+    the studio's record of a blocked text: nothing in it can be clicked through us."""
+    text = rendered.text
+    for code, destination in rendered.links.items():
+        host = destination_host(destination) or "an unreadable URL"
+        text = text.replace(f"{short_link_base()}/l/{code}", f"[link to {host} withheld]")
+    return text
+
+
 def _check_url(name: str, value: str) -> None:
+    scheme = link_scheme(value)
+    if scheme not in SAFE_SCHEMES:
+        raise InvalidMergeValue(f"{name} is a {scheme}: link; only http(s) links are allowed",
+                                field=f"merge.{name}")
     try:
         _url_validator(value)
     except ValidationError:
@@ -100,12 +115,16 @@ def _destination_findings(destinations, policy: brandguard.Policy) -> list[dict]
     allowed = [*policy.allowed_link_domains, policy.website_domain]
     found = []
     for url in destinations:
-        host = (urlsplit(url).hostname or "").lower()
-        if is_public_shortener(host):
+        host = destination_host(url)
+        if host is None:
+            found.append({"rule": "LINK_DOMAIN", "severity": "block",
+                          "message": "link destination is not a plain http(s) URL on a host "
+                                     "(credentials, escapes or spaces in it)"})
+        elif is_public_shortener(host):
             found.append({"rule": "PUBLIC_SHORTENER", "severity": "block",
                           "message": f"link destination {host} is a public shortener "
                                      "(Twilio 30963)"})
-        elif not any(host_matches(host, d) for d in allowed if d):
+        elif not destination_allowed(url, allowed):
             found.append({"rule": "LINK_DOMAIN", "severity": "block",
                           "message": f"link destination {host} is not a brand domain"})
     return found

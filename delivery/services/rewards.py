@@ -154,13 +154,10 @@ def _attributed_decision(contact: Contact, occurred_at: datetime, window: timede
             .order_by("-counted_at").first())
 
 
-def record_click(code: str, *, now: datetime | None = None) -> str | None:
+def record_click(link: ShortLink, *, now: datetime | None = None) -> str:
     """Count a visit to /l/<code>; the first one is a click event (and reward). Returns the
-    destination, or None for an unknown code."""
+    destination. The caller has checked the destination is still allowed."""
     now = now or timezone.now()
-    link = ShortLink.objects.select_related("decision").filter(code=code).first()
-    if link is None:
-        return None
     with transaction.atomic():
         ShortLink.objects.filter(pk=link.pk).update(clicks=F("clicks") + 1)
         first = ShortLink.objects.filter(pk=link.pk, first_clicked_at__isnull=True
