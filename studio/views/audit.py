@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_GET
 from copygen.models import VariantEvent
 from delivery.selectors import delivery_settings
 from studio import presenters
+from studio.csv_export import SafeWriter
 from studio.forms import AuditFilterForm, CommentForm, ReasonForm
 from studio.models import Comment
 from studio.permissions import get_brand_access
@@ -61,7 +60,7 @@ def audit_csv(request, slug: str):
     _form, events = _filtered(request, access)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{slug}-audit.csv"'
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow(CSV_COLUMNS)
     for e in events.iterator(chunk_size=500):
         writer.writerow([e.created_at.isoformat(), e.variant_id, e.version, e.action,
