@@ -13,6 +13,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 from phonenumbers import timezone as pn_timezone
 
+from delivery.area_code_zones import zones_for_area_code
 from delivery.area_codes import TOLL_FREE_AREA_CODES, state_for_area_code
 
 # phonenumbers answers "Etc/Unknown" when it cannot place a number in a zone.
@@ -141,6 +142,12 @@ def _parse(raw: str) -> phonenumbers.PhoneNumber:
 
 
 def _zones(number: phonenumbers.PhoneNumber) -> tuple[str, ...]:
-    zones = tuple(pn_timezone.time_zones_for_number(number))
+    """The library's zones for the number's prefix, united with every zone its NANP area
+    code touches (delivery.area_code_zones): the library names one zone for +1 850, but
+    the panhandle keeps both Central and Eastern time, and quiet hours must hold in both."""
+    zones = set(pn_timezone.time_zones_for_number(number))
+    if number.country_code == 1:
+        zones.update(zones_for_area_code(str(number.national_number)[:3]))
     # Normalise "unknown" to an empty tuple so callers test one thing: `if not zones`.
-    return tuple(z for z in zones if z != UNKNOWN_ZONE)
+    zones.discard(UNKNOWN_ZONE)
+    return tuple(sorted(zones))
