@@ -74,3 +74,10 @@ def person(user, fallback: str = "unknown") -> str:
     if user is None:
         return fallback
     return user.get_full_name() or user.username or fallback
+
+
+@register.filter
+def duration_minutes(value) -> str:
+    """A timedelta as "15 minutes" (the login lockout page)."""
+    minutes = max(1, round(value.total_seconds() / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -47,6 +47,17 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture(autouse=True)
+def _no_login_lockouts(transactional_db):
+    """Browser tests sign in many times from 127.0.0.1; a lockout left by one test (or by
+    someone's hand on the dev server) must not fail the next. django-axes' own reset."""
+    from axes.utils import reset
+
+    reset()
+    yield
+    reset()
+
+
 @pytest.fixture
 def llm_server():
     with OpenAIServer() as server:

@@ -1,3 +1,4 @@
+from axes.utils import reset as axes_reset
 from django.core.management.base import BaseCommand
 
 from copygen.services import seed_demo_guidelines
@@ -14,7 +15,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_guidelines: bool = False, **options):
         brand, users = seed_demo()
+        # A demo login mistyped too often stays usable: seeding again unlocks it.
+        unlocked = sum(axes_reset(username=demo.username) for demo in users)
         self.stdout.write(f"Demo brand: {brand.name} ({brand.slug})")
+        if unlocked:
+            self.stdout.write(f"  cleared {unlocked} failed demo login attempt(s)")
         for demo in users:
             roles = ", ".join(str(r.label) if hasattr(r, "label") else r for r in demo.roles)
             self.stdout.write(f"  {demo.username:<8} password {demo.password:<22} {roles}")
