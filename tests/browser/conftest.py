@@ -117,22 +117,36 @@ def _wait_for_other_sessions_to_end(timeout: float = 10.0) -> None:
         time.sleep(0.2)
 
 
+CSP_VIOLATION = ("Content Security Policy", "Content-Security-Policy")
+
+
 @pytest.fixture
 def open_page(browser):
     """A logged-out page in a fresh browser context; contexts are closed afterwards so the
-    live server's keep-alive threads (each holding a database session) finish."""
-    contexts = []
+    live server's keep-alive threads (each holding a database session) finish.
+
+    Every page runs under the production Content-Security-Policy; a violation Chromium
+    reports in the console (an inline style or script, an eval, an outside host) fails
+    the test that caused it."""
+    contexts, violations = [], []
+
+    def on_console(message) -> None:
+        if any(marker in message.text for marker in CSP_VIOLATION):
+            violations.append(f"{message.type}: {message.text}")
 
     def open_(width: int = 1280, height: int = 900):
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
+        page.on("console", on_console)
         return page
 
+    open_.violations = violations  # type: ignore[attr-defined]
     yield open_
     for context in contexts:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
