@@ -16,13 +16,23 @@ from brandguard.models import Brand
 from delivery import selectors, services
 from delivery.models import ApiKey, Decision
 from delivery.schemas import DecisionIn, DecisionOut, ErrorOut, EventAccepted, EventIn
+from delivery.services.errors import RateLimited
+from delivery.services.ratelimits import take_token
 
 
 class BrandApiKey(HttpBearer):
     """`Authorization: Bearer <key>`; the key names its brand. Revoked keys stop at once."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
-        return selectors.active_api_key(token)
+        key = selectors.active_api_key(token)
+        if key is not None:
+            verdict = take_token(key)
+            if not verdict.allowed:
+                raise RateLimited(
+                    f"this API key may make {verdict.limit} requests a minute; "
+                    f"retry in {verdict.retry_after} s",
+                    retry_after=verdict.retry_after, limit=verdict.limit)
+        return key
 
 
 api = NinjaAPI(
@@ -30,7 +40,7 @@ api = NinjaAPI(
     auth=BrandApiKey(),
     description="Ask for the right approved text for one person now; report what they did.",
 )
-ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
 def _brand(request: HttpRequest) -> Brand:
@@ -68,6 +78,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(request, 400, "malformed_body", "request body too large")
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = error_response(request, 429, exc.code, exc.message)
+    response["Retry-After"] = str(exc.retry_after)
+    response["RateLimit-Limit"] = str(exc.limit)
+    return response
 
 
 @api.exception_handler(services.DeliveryError)

@@ -262,6 +262,12 @@ TWILIO_TIMEOUT = env_float("TWILIO_TIMEOUT", 10.0, minimum=0.5)
 # First-party short links (/l/<code>) are built on this base; a brand points a host on its
 # own domain (go.brand.com) here so links pass its allow-list. Empty: PUBLIC_BASE_URL.
 SHORT_LINK_BASE_URL = (env_str("SHORT_LINK_BASE_URL", "") or "").rstrip("/")
+# API rate limit per key (token bucket), unless the key sets its own: requests per minute,
+# bursts up to that many. The default is above what one server answers, so only a key that
+# is given a limit is throttled in practice. The bucket lives in PostgreSQL unless a Redis
+# URL is given here.
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 60_000, minimum=1)
+API_RATE_LIMIT_REDIS_URL = env_str("API_RATE_LIMIT_REDIS_URL", "") or ""
 # Exposes /api/bench/bare for bench/decisions.py outside DEBUG; never set it in production.
 DELIVERY_BENCH_BARE_VIEW = env_bool("DELIVERY_BENCH_BARE_VIEW", default=False)
 SWEEP_STALLED_SENDS_SECONDS = env_int("SWEEP_STALLED_SENDS_SECONDS", 60, minimum=5)

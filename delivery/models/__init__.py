@@ -1,12 +1,13 @@
 """Contacts, consent, decisions and sends. One module per family; import from here."""
 
-from delivery.models.config import ApiKey, DeliverySettings
+from delivery.models.config import ApiKey, ApiRateBucket, DeliverySettings
 from delivery.models.contacts import ConsentEvent, Contact, InboundMessage
 from delivery.models.decisions import ArmState, Decision, Event, ShortLink
 from delivery.models.sends import OutboxMessage, Send, SendStatusEvent
 
 __all__ = [
     "ApiKey",
+    "ApiRateBucket",
     "ArmState",
     "ConsentEvent",
     "Contact",

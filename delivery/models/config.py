@@ -90,6 +90,10 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Requests per minute this key may make (bursts up to that many at once). "
+                  "Empty: the API_RATE_LIMIT_PER_MINUTE setting.")
 
     class Meta:
         ordering = ["brand_id", "-created_at"]
@@ -104,3 +108,18 @@ class ApiKey(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiRateBucket(models.Model):
+    """One API key's token bucket (delivery.services.ratelimits). UNLOGGED (migration): a
+    bucket is throttling state, not a record; after a database crash every key simply
+    starts with a full bucket, and no request pays for a WAL flush."""
+
+    api_key = models.OneToOneField(ApiKey, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="+")
+    tokens = models.FloatField()
+    refilled_at = models.DateTimeField()
+    allowed = models.BooleanField(default=True)  # the last request's verdict
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id}: {self.tokens:.1f} tokens"

@@ -43,3 +43,15 @@ class ConsentProofMissing(DeliveryError):
     the keyword message that gave it."""
 
     code = "consent_proof_missing"
+
+
+class RateLimited(DeliveryError):
+    """The API key has spent its requests for now (delivery.services.ratelimits)."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, limit: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.limit = limit
