@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean-db
+.PHONY: run test install lint bench clean-db chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m studio.runner
 
-test: $(STAMP)
+# The browser tests need Debian's chromium; installed with apt when missing (as root).
+chromium:
+	@sh .ci/ensure-chromium
+
+test: $(STAMP) chromium
 	DJANGO_ENV=test CELERY_BROKER_DIR=$(CURDIR)/var/broker-test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

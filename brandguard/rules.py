@@ -1,6 +1,6 @@
 """The rule registry: every rule id, where it comes from and whether a brand may tune it.
 
-Tiers follow ../shared/DOMAIN.md. LAW (TCPA/FCC) and CARRIER (CTIA, carrier filtering) rules
+Tiers follow docs/domain.md. LAW (TCPA/FCC) and CARRIER (CTIA, carrier filtering) rules
 protect the sender's number and the brand from fines and suspension, so a brand policy can
 neither switch them off nor downgrade them. TWILIO rules are hard platform limits. Only
 POLICY rules are the brand's own taste and can be set to block, warn or off.
@@ -72,6 +72,9 @@ _TABLE = [
     ("LINK_DOMAIN", "links", Tier.POLICY, _BRAND, _B),
     # SHAFT: CTIA Messaging Principles section 4 (disallowed content).
     ("SHAFT_SEX", "shaft", Tier.CARRIER, "CTIA", _B),
+    # Words carrier content filters score as adult ("sexy", "adults only", "18+"): a warning
+    # alone, SHAFT_SEX in combination (brandguard/checks/shaft.py).
+    ("SHAFT_SEX_SIGNAL", "shaft", Tier.CARRIER, "CTIA; carrier content filters", _W),
     ("SHAFT_HATE", "shaft", Tier.CARRIER, "CTIA", _B),
     ("SHAFT_ALCOHOL", "shaft", Tier.CARRIER, "CTIA", _B),
     ("SHAFT_FIREARMS", "shaft", Tier.CARRIER, "CTIA", _B),

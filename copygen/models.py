@@ -183,6 +183,9 @@ class Variant(models.Model):
     tone_label = models.CharField(max_length=100, blank=True)
     offer_level = models.CharField(max_length=100, blank=True)
     rationale = models.CharField(max_length=500, blank=True)
+    example_reused = models.BooleanField(
+        default=False, help_text="The offline composer repeated one of the brand's example "
+        "messages word for word.")
     retrieved = models.JSONField(default=list, help_text="[{chunk_id, score}] as retrieved")
     cited_chunk_ids = models.JSONField(default=list)
     guard_report = models.JSONField(default=dict)

@@ -135,6 +135,20 @@ def user_prompt(spec: GenerationSpec, passages: list[Passage], *, schema_hint: s
     return text
 
 
+def more_prompt(spec: GenerationSpec, passages: list[Passage], have: list[str], missing: int,
+                *, schema_hint: str | None) -> str:
+    """Ask again for the variants a reply left out, different from the ones it gave."""
+    base = user_prompt(spec, passages, schema_hint=None).replace(
+        f"Write {spec.n} distinct SMS variants.", f"Write {missing} more distinct SMS variants.", 1)
+    given = "\n".join(f"<draft>{neutralise(t, 1600)}</draft>" for t in have) or "(none usable)"
+    text = (f"{base}\n\nThe previous reply gave {len(have)} usable variant(s) of the "
+            f"{spec.n} asked for. Return exactly {missing} new variant(s), each different in "
+            f"wording and angle from these:\n{given}")
+    if schema_hint:
+        text += "\n\nReturn a JSON object with this JSON schema:\n" + schema_hint
+    return text
+
+
 def repair_prompt(items: list[RepairItem]) -> str:
     blocks = []
     for item in items:

@@ -56,22 +56,23 @@ def main() -> int:
 
     from studio import embedded_db
     from studio.demo import DEMO_USERS
+    from studio.env import env_int
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("seed_demo", verbosity=0)
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = os.environ.get("PORT", "8000")
+    host, port = settings.HOST, settings.PORT  # validated there (studio/env.py)
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     children = [
-        _spawn([str(BIN / "gunicorn"), "studio.wsgi", "--bind", f"{host}:{port}",
-                "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--timeout", "120",
+        _spawn([str(BIN / "gunicorn"), "studio.wsgi", "--bind", bind,
+                "--workers", str(env_int("WEB_CONCURRENCY", 2, minimum=1)), "--timeout", "120",
                 "--access-logfile", "-"]),
         # -B runs the beat scheduler inside this one worker (the quickstart has one worker;
         # production runs `celery -A studio beat` once, separately).
         _spawn([str(BIN / "celery"), "-A", "studio", "worker", "-B", "--loglevel", "INFO",
                 "--schedule", str(settings.DATA_DIR / "celerybeat-schedule"),
-                "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2")]),
+                "--concurrency", str(env_int("WORKER_CONCURRENCY", 2, minimum=1))]),
     ]
-    print(f"\n  SMS Copy Studio is running at http://{host}:{port}/\n")
+    print(f"\n  SMS Copy Studio is running at http://{bind}/\n")
     for demo in DEMO_USERS:
         print(f"  log in as {demo.username:<8} password {demo.password:<22} ({', '.join(demo.roles)})")
     print("\n  Press Ctrl-C to stop.\n", flush=True)

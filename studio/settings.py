@@ -43,8 +43,16 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the public host names")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-# The public base URL Twilio reaches us at; webhook signatures are computed over it.
-PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+# Where `make run` (studio/runner.py) binds the web server.
+HOST = env_str("HOST", "127.0.0.1") or "127.0.0.1"
+PORT = env_int("PORT", 8000, minimum=1)
+if PORT > 65535:
+    raise ImproperlyConfigured(f"PORT must be <= 65535, got {PORT}")
+# A wildcard bind is reached on loopback locally; an IPv6 literal needs brackets in a URL.
+_LOCAL_HOST = "127.0.0.1" if HOST in ("0.0.0.0", "::") else (f"[{HOST}]" if ":" in HOST else HOST)
+# The public base URL Twilio reaches us at; webhook signatures are computed over it. Unset,
+# it follows HOST and PORT, so callbacks and short links point at the server that runs.
+PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL", f"http://{_LOCAL_HOST}:{PORT}") or "").rstrip("/")
 
 DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 

@@ -1,7 +1,13 @@
-"""SHAFT content (CTIA Messaging Principles section 4) and cannabis.
+"""SHAFT content (CTIA Messaging Principles section 4) and cannabis; docs/domain.md §3.
 
 Sex and hate/profanity are never allowed; alcohol, firearms and tobacco only in an
 age-gated campaign; cannabis and CBD never on US SMS (federal law, and carriers filter it).
+
+Sexual content also has weaker signals that carrier filters score ("sexy", "nude",
+"hookup", "adults only", "18+"). Alone, most are ordinary in fashion copy ("sexy heels",
+"nude pumps"), so one of them is a warning (SHAFT_SEX_SIGNAL); an age gate next to one
+("sexy swimwear night, adults only") or two different ones together is sexual content and
+blocks (SHAFT_SEX). An age gate alone is a warning outside an age-gated campaign.
 
 Lexicons match whole words and phrases (see brandguard.lexicon), so "Essex", "Middlesex",
 "class", "Scunthorpe", "assessment", "therapist", "gunmetal" and "cocktail dress" pass.
@@ -12,6 +18,8 @@ remaining double meanings ("massage gun", "vodka sauce", "root beer", "riding sh
 """
 
 from __future__ import annotations
+
+import re
 
 from brandguard import lexicon
 from brandguard.checks.base import Subject, finding, quote
@@ -35,6 +43,25 @@ HATE = lexicon.register("shaft.hate", [
     "nigger(s)", "nigga(s)", "faggot(s)", "kike(s)", "wetback(s)", "raghead(s)",
     "towelhead(s)", "gook(s)", "beaner(s)", "white power", "heil hitler", "sieg heil",
 ])
+
+SEX_SIGNAL = lexicon.register("shaft.sex_signal", [
+    "sexy", "sexier", "sexiest", "nude", "naked", "hookup(s)", "hook up(s)", "steamy",
+    "seductive", "sensual", "kinky", "hot singles", "singles near you", "x rated",
+    "lingerie party", "lingerie parties", "strip tease", "striptease",
+], benign=[
+    "nude tone(s)", "nude color(s)", "nude colour(s)", "nude shade(s)", "nude heel(s)",
+    "nude pump(s)", "nude lip(s)", "nude lipstick(s)", "nude beige", "nude sandal(s)",
+    "nude bra(s)", "nude flat(s)", "naked eye", "naked flame(s)", "rv hookup(s)",
+    "electric hookup(s)", "water hookup(s)", "sewer hookup(s)", "full hookup(s)",
+    "hookup site(s)", "hook up your", "hook up the",
+])
+
+AGE_GATE = lexicon.register("shaft.age_gate", [
+    "adults only", "adult only", "for adults", "18 and over", "18 and up", "18 or over",
+    "over 18", "18 plus", "must be 18", "21 and over", "over 21", "21 plus", "must be 21",
+])
+# "18+" and "21+": the tokenizer drops "+", so these are found on the text itself.
+_AGE_PLUS = re.compile(r"(?<![\w+])(?:18|21)\s?\+")
 
 ALCOHOL = lexicon.register("shaft.alcohol", [
     "beer(s)", "craft beer(s)", "wine(s)", "winery", "wineries", "vodka", "whiskey(s)",
@@ -100,9 +127,11 @@ _RULES = (
 
 def check_shaft(s: Subject) -> list[Finding]:
     hits = s.scan.hits
-    if not hits:
+    low = s.scan.copy_low
+    age_plus = [m.span() for m in _AGE_PLUS.finditer(low)] if "+" in low else []
+    if not hits and not age_plus:
         return []
-    found = []
+    found = _sex_signals(s, hits, age_plus)
     for rule_id, name, label, gateable in _RULES:
         matched = hits.get(name)
         if not matched or (gateable and s.policy.age_gated):
@@ -117,6 +146,33 @@ def check_shaft(s: Subject) -> list[Finding]:
         found.append(finding(rule_id, f"{label} ({quote(s.text, spans)}): {why}.", spans,
                              fix=fix))
     return found
+
+
+def _sex_signals(s: Subject, hits: dict, age_plus: list) -> list[Finding]:
+    signals = hits.get(SEX_SIGNAL, [])
+    gates = [(h.start, h.end) for h in hits.get(AGE_GATE, [])] + age_plus
+    if not signals and not gates:
+        return []
+    spans = sorted([(h.start, h.end) for h in signals] + gates)
+    words = quote(s.text, spans)
+    distinct = {h.phrase for h in signals}
+    if signals and (gates or len(distinct) > 1):
+        if hits.get(SEX):
+            return []  # already blocked as sexual content, with these words beside it
+        why = ("an age gate next to it" if gates else "several of them together")
+        return [finding("SHAFT_SEX", f"Sexual content ({words}): {why} reads as adult "
+                        "content, which carriers never allow on US SMS.", spans,
+                        fix="Remove the age gate and the suggestive words.")]
+    if signals:
+        return [finding("SHAFT_SEX_SIGNAL", f"Suggestive wording ({words}): carrier filters "
+                        "score it as adult content; fine in fashion copy only when nothing "
+                        "else in the text reads as adult.", spans,
+                        fix="Prefer a plain description of the product.")]
+    if s.policy.age_gated:
+        return []
+    return [finding("SHAFT_SEX_SIGNAL", f"Age gate ({words}) outside an age-gated campaign: "
+                    "carrier filters read it as adult content.", spans,
+                    fix="Remove it, or send from an age-gated campaign (policy age_gated).")]
 
 
 CHECKS = (check_shaft,)

@@ -9,6 +9,8 @@ task simply runs again.
 from __future__ import annotations
 
 import logging
+import re
+import zlib
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -98,6 +100,7 @@ class _Candidate:
     draft: DraftVariant
     report: Report
     repair_attempts: int = 0
+    example_reused: bool = False  # the composer repeated a brand example word for word
 
 
 @dataclass
@@ -115,6 +118,7 @@ class _Run:
     tokens_in: int = 0
     tokens_out: int = 0
     latency_ms: int = 0
+    shortfall: str = ""  # said in the request's message when the model gave fewer than N
 
 
 def run_generation(request_id: int) -> GenerationRequest:
@@ -143,6 +147,9 @@ def run_generation(request_id: int) -> GenerationRequest:
 def _prepare(req: GenerationRequest) -> _Run:
     brand = req.brand
     policy, version = current_policy(brand)
+    # The offer policy may have tightened since the request was queued.
+    validate_offer(current_offers(brand), stage=req.stage, kind=req.offer_kind,
+                   percent=req.offer_percent)
     spec = prompts.GenerationSpec(
         intent=req.intent, intent_label=Intent(req.intent).label,
         intent_description=INTENT_DESCRIPTIONS[req.intent],
@@ -185,18 +192,66 @@ def _generate(run: _Run) -> list[_Candidate]:
     n = run.req.n
     _progress(run.req, Status.GENERATING, 0, f"Generating 0/{n}…")
     if run.config is None:
-        drafts = composer.compose(
+        composed = composer.compose(
             run.spec, run.passages, run.brand_facts, run.limits, fits=lambda t: _fits(run, t),
-            offer_clause=_offer_clause(run.req),
+            offer=composer.Offer(run.req.offer_kind, run.req.offer_percent), seed=_seed(run.req),
         )
-        if not drafts:
+        if not composed:
             raise GenerationError("The offline composer found nothing that fits this brand's "
                                   "limits; connect a model or loosen the segment limit.")
+        candidates = [_Candidate(draft=c.draft, report=check(c.draft.text, run.policy, run.context),
+                                 example_reused=c.example_reused) for c in composed]
     else:
-        drafts = _call_model(run, prompts.user_prompt(run.spec, run.passages,
-                                                      schema_hint=_schema_hint(run)))[:n]
-    _progress(run.req, Status.GENERATING, len(drafts), f"Generated {len(drafts)}/{n}.")
-    return [_Candidate(draft=d, report=check(d.text, run.policy, run.context)) for d in drafts]
+        drafts = _drafts_from_model(run)
+        candidates = [_Candidate(draft=d, report=check(d.text, run.policy, run.context))
+                      for d in drafts]
+    _progress(run.req, Status.GENERATING, len(candidates), f"Generated {len(candidates)}/{n}.")
+    return candidates
+
+
+def _drafts_from_model(run: _Run) -> list[DraftVariant]:
+    """N distinct drafts; when the model returns fewer, it is asked once more for the rest."""
+    n = run.req.n
+    schema = _schema_hint(run)
+    drafts = _usable(_call_model(run, prompts.user_prompt(run.spec, run.passages,
+                                                          schema_hint=schema)), [])[:n]
+    first = len(drafts)
+    if first < n:
+        missing = n - first
+        _progress(run.req, Status.GENERATING, first,
+                  f"Generated {first}/{n}; asking the model for {missing} more…")
+        try:
+            more = _call_model(run, prompts.more_prompt(run.spec, run.passages,
+                                                        [d.text for d in drafts], missing,
+                                                        schema_hint=schema))
+        except llm.LLMError as exc:
+            if not drafts:
+                raise
+            logger.warning("asking again failed for request %s: %s", run.req.pk, exc)
+            more = []
+        drafts += _usable(more, drafts)[:missing]
+        if len(drafts) < n:
+            run.shortfall = (f" The model returned {len(drafts)} usable of the {n} asked for, "
+                             "after asking once more.")
+    if not drafts:
+        raise GenerationError("The model returned no usable variants.")
+    return drafts
+
+
+def _usable(drafts: list[DraftVariant], have: list[DraftVariant]) -> list[DraftVariant]:
+    """Drafts with text that differ from each other and from ``have``."""
+    seen = {_normalised(d.text) for d in have}
+    out = []
+    for draft in drafts:
+        key = _normalised(draft.text)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(draft)
+    return out
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def _call_model(run: _Run, user: str) -> list[DraftVariant]:
@@ -245,6 +300,7 @@ def _persist(run: _Run, candidates: list[_Candidate]) -> None:
             report = c.report.to_dict() | {"policy_version": run.policy_version}
             variant = Variant.objects.create(
                 brand=req.brand, intent=req.intent, stage=req.stage, text=c.draft.text,
+                example_reused=c.example_reused,
                 status=Variant.Status.DRAFT if c.report.passed else Variant.Status.FAILED_CHECKS,
                 author=req.requested_by, provider=req.provider, model_name=req.model_name,
                 prompt_version=prompts.PROMPT_VERSION,
@@ -264,7 +320,7 @@ def _persist(run: _Run, candidates: list[_Candidate]) -> None:
             )
         passed = sum(1 for c in candidates if c.report.passed)
         locked.status, locked.progress_done = Status.DONE, len(candidates)
-        locked.message = f"{len(candidates)} variants, {passed} passed the checks."
+        locked.message = f"{len(candidates)} variants, {passed} passed the checks.{run.shortfall}"
         locked.finished_at = timezone.now()
         locked.save(update_fields=["status", "progress_done", "message", "finished_at"])
 
@@ -284,12 +340,11 @@ def _fits(run: _Run, text: str) -> bool:
     return report.worst_case_segments <= run.policy.max_segments and report.passed
 
 
-def _offer_clause(req: GenerationRequest) -> str:
-    if req.offer_kind == OfferKind.FREE_SHIPPING:
-        return " Free shipping on this order."
-    if req.offer_kind == OfferKind.PERCENT_OFF:
-        return f" Enjoy {req.offer_percent}% off."
-    return ""
+def _seed(req: GenerationRequest) -> int:
+    """The composer's seed: the same request (intent, stage, notes, offer) composes the same
+    variants, whoever asks and however often."""
+    key = f"{req.intent}|{req.stage}|{req.audience_notes}|{req.offer_kind}|{req.offer_percent}"
+    return zlib.crc32(key.encode())
 
 
 def _schema_hint(run: _Run) -> str | None:

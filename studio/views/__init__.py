@@ -6,7 +6,7 @@ from studio.views.edit import check, edit, fix
 from studio.views.generate import generate, generation
 from studio.views.guardrails import guardrails, test_guardrails
 from studio.views.guidelines import guidelines
-from studio.views.pages import brand_home, healthz, home, root
+from studio.views.pages import brand_home, favicon, healthz, home, root
 from studio.views.queue import (
     approve,
     bulk_approve,
@@ -20,7 +20,7 @@ from studio.views.queue import (
 
 __all__ = [
     "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "check", "comment", "edit",
-    "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home", "outbox",
-    "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
+    "favicon", "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home",
+    "outbox", "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
     "test_guardrails", "variant_detail",
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from copygen.models import VariantEvent
@@ -18,6 +19,13 @@ from studio.views.common import page_context
 @require_GET
 def root(request: HttpRequest) -> HttpResponse:
     return redirect("studio:home")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; send them to the static file
+    (fingerprinted and cached for a year in production) instead of a 404."""
+    return HttpResponsePermanentRedirect(static("studio/favicon.ico"))
 
 
 @require_GET

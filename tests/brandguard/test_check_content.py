@@ -132,3 +132,66 @@ def test_deceptive_urgency_cannot_be_switched_off_by_a_brand():
     policy = make_policy(severity_overrides={"DECEPTIVE_URGENCY": "off"})
     report = run(clean("Final notice: act now."), policy)
     assert report.findings_for("DECEPTIVE_URGENCY")[0].severity == "block"
+
+
+# --- sexual-content signals carriers filter on -------------------------------------------
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ("Sexy swimwear night, adults only.", ["Sexy", "adults only"]),
+        ("Sexy lingerie for adults only.", ["Sexy", "for adults"]),
+        ("Sexy new looks, 18+ only.", ["Sexy", "18+"]),
+        ("Steamy and sensual styles.", ["Steamy", "sensual"]),
+        ("A steamy lingerie party, 21+.", ["steamy", "lingerie party", "21+"]),
+    ],
+)
+def test_a_suggestive_word_with_an_age_gate_or_another_signal_blocks(body, words):
+    report = run(clean(body))
+    assert "SHAFT_SEX" in report.rules and not report.passed
+    assert spanned(report, "SHAFT_SEX") == words
+
+
+@pytest.mark.parametrize(
+    ("body", "word"),
+    [
+        ("Sexy heels for the party season.", "Sexy"),
+        ("Find a hookup for your trip.", "hookup"),
+        ("Adults only: the lodge's quiet weekend.", "Adults only"),
+        ("Member night, 18+.", "18+"),
+    ],
+)
+def test_one_signal_alone_is_a_warning_with_its_source(body, word):
+    report = run(clean(body))
+    [signal] = report.findings_for("SHAFT_SEX_SIGNAL")
+    assert signal.severity == "warn" and signal.tier == "CARRIER"
+    assert "carrier content filters" in signal.source
+    assert spanned(report, "SHAFT_SEX_SIGNAL") == [word]
+    assert "SHAFT_SEX" not in report.rules
+    assert report.passed  # a warning does not block
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Nude heels and nude-tone lip balm for fall.",
+        "Campsites with full hookups and RV hookup sites.",
+        "Adult sizes and kids' sizes in stock.",
+        "Sussex store, 18 aisles of gear.",
+        "Version 2+ of the app is out.",
+    ],
+)
+def test_fashion_and_camping_words_raise_no_sex_signal(body):
+    assert not {"SHAFT_SEX", "SHAFT_SEX_SIGNAL"} & rules(clean(body))
+
+
+def test_an_age_gated_campaign_may_say_adults_only_but_never_with_sexy():
+    policy = make_policy(age_gated=True)
+    assert "SHAFT_SEX_SIGNAL" not in rules(clean("Whiskey night, adults only."), policy)
+    assert "SHAFT_SEX" in rules(clean("Sexy whiskey night, adults only."), policy)
+
+
+def test_the_sex_signal_rule_cannot_be_switched_off_by_a_brand():
+    policy = make_policy(severity_overrides={"SHAFT_SEX_SIGNAL": "off", "SHAFT_SEX": "off"})
+    report = run(clean("Sexy swimwear night, adults only."), policy)
+    assert "SHAFT_SEX" in report.rules and not report.passed

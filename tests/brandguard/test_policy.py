@@ -27,6 +27,7 @@ TRIGGERS: dict[str, tuple[str, dict]] = {
     "PUBLIC_SHORTENER": (clean("See bit.ly/x"), {}),
     "LINK_DOMAIN": (clean("See rei.com/x"), {}),
     "SHAFT_SEX": (clean("Sex."), {}),
+    "SHAFT_SEX_SIGNAL": (clean("Sexy swimwear."), {}),
     "SHAFT_HATE": (clean("Shit."), {}),
     "SHAFT_ALCOHOL": (clean("Beer."), {}),
     "SHAFT_FIREARMS": (clean("Guns."), {}),

@@ -7,9 +7,13 @@ from brandguard.models import Brand
 from brandguard.policy import MESSAGE_TYPES
 from brandguard.services import current_policy
 
+# Exit status, so scripts and CI can gate on the verdict like on any linter.
+EXIT_PASSED, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
+
 
 class Command(BaseCommand):
-    help = "Check one SMS text against a brand's current policy and print the report."
+    help = ("Check one SMS text against a brand's current policy and print the report. "
+            "Exit status: 0 passed, 1 blocked, 2 usage error.")
 
     def add_arguments(self, parser):
         parser.add_argument("text")
@@ -22,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         brand = Brand.objects.filter(slug=opts["brand"]).first()
         if brand is None:
-            raise CommandError(f"no brand with slug {opts['brand']!r}")
+            raise CommandError(f"no brand with slug {opts['brand']!r}", returncode=EXIT_USAGE)
         policy, version = current_policy(brand)
         context = MessageContext(
             message_type=opts["message_type"], first_message=opts["first_message"],
@@ -32,8 +36,11 @@ class Command(BaseCommand):
         report.policy_version = version
         if opts["json"]:
             self.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-            return
-        self._print(report, brand, version)
+        else:
+            self._print(report, brand, version)
+        if not report.passed:
+            blocking = sum(1 for f in report.findings if f.severity == "block")
+            raise CommandError(f"blocked by {blocking} finding(s)", returncode=EXIT_BLOCKED)
 
     def _print(self, report, brand, version):
         a = report.analysis

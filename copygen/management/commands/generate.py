@@ -59,7 +59,8 @@ class Command(BaseCommand):
             report = v.guard_report
             verdict = "PASS" if v.status == v.Status.DRAFT else "FAIL"
             self.stdout.write(f"[{i}] {verdict}  {report['analysis']['encoding']}, "
-                              f"{report['worst_case_segments']} segment(s) worst case · {v.angle}")
+                              f"{report['worst_case_segments']} segment(s) worst case · {v.angle}"
+                              + (" · example reused" if v.example_reused else ""))
             self.stdout.write(f"    {v.text}")
             for f in report["findings"]:
                 self.stdout.write(f"    - {f['severity']:5} {f['rule']}: {f['message']}")
@@ -77,6 +78,7 @@ def _as_json(req, variants, chunks) -> dict:
         "variants": [
             {
                 "id": v.pk, "text": v.text, "status": v.status, "angle": v.angle,
+                "example_reused": v.example_reused,
                 "passed": v.status == v.Status.DRAFT,
                 "findings": v.guard_report.get("findings", []),
                 "encoding": v.guard_report.get("analysis", {}).get("encoding"),
