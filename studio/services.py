@@ -132,6 +132,11 @@ def apply_fix(variant: Variant, *, by, text: str | None = None) -> Variant:
     report = check_text(variant.brand, _normalise(text or variant.text), intent=variant.intent)
     if not report.fixed_text:
         raise TransitionDenied("There is no automatic fix for this text.", code="invalid")
+    still = [f for f in report.fixed_findings if f.severity == "block"]
+    if still:
+        rules = ", ".join(sorted({f.rule for f in still}))
+        raise TransitionDenied(f"The automatic fix would leave blocking findings ({rules}); "
+                               "rewrite the text by hand.", code="blocked")
     rules = ", ".join(sorted({edit.rule for edit in report.fix_diff}))
     return edit_variant(variant, by=by, text=report.fixed_text, note=f"Applied fixes: {rules}")
 

@@ -70,10 +70,10 @@ def audit_csv(request, slug: str):
     return response
 
 
-def _evidence(variant, max_segments: int) -> list[dict]:
+def _evidence(variant, facts) -> list[dict]:
     rows, previous = [], None
     for row in chain_of(variant).select_related("author", "approved_by"):
-        rows.append({"row": row, "check": report_view(row.guard_report, row.text, max_segments),
+        rows.append({"row": row, "check": report_view(row.guard_report, row.text, facts),
                      "diff": presenters.word_diff(previous.text, row.text) if previous else []})
         previous = row
     return list(reversed(rows))
@@ -100,10 +100,10 @@ def variant_detail(request, slug: str, pk: int):
     access = get_brand_access(request.user, slug, "view")
     variant = get_variant(access, pk)
     chain = chain_of(variant)
-    max_segments, _version = policy_facts(access)
+    facts = policy_facts(access)
     return render(request, "studio/variant.html", page_context(
         access, "queue", variant=variant, card=build_cards([variant], access, request.user)[0],
-        versions=_evidence(variant, max_segments),
+        versions=_evidence(variant, facts),
         events=VariantEvent.objects.filter(variant__in=chain).select_related("actor"),
         comments=Comment.objects.filter(variant__in=chain).select_related("author", "variant"),
         comment_form=CommentForm(), reason_form=ReasonForm(), here=request.path,

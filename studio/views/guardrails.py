@@ -15,7 +15,7 @@ from studio.forms import TextForm
 from studio.guardrail_forms import GuardrailsForm, initial_from
 from studio.permissions import get_brand_access
 from studio.selectors import check_text
-from studio.views.common import page_context, policy_facts, report_view
+from studio.views.common import facts_from_rules, page_context, policy_facts, report_view
 
 
 def _history(brand) -> list[dict]:
@@ -66,12 +66,12 @@ def test_guardrails(request, slug: str):
     if test_form.is_valid():
         text = test_form.cleaned_data["text"].replace("\r\n", "\n")
         if rules is not None:
-            max_segments, against = int(rules["max_segments"]), AGAINST_DRAFT
+            facts, against = facts_from_rules(access.brand, rules, None), AGAINST_DRAFT
         else:
-            max_segments, version = policy_facts(access)
-            against = _saved_policy(version, invalid_draft=draft is not None)
+            facts = policy_facts(access)
+            against = _saved_policy(facts.version, invalid_draft=draft is not None)
         report = report_view(check_text(access.brand, text, draft_rules=rules).to_dict(), text,
-                             max_segments)
+                             facts)
         report["against"] = against
     if request.htmx:
         return render(request, "studio/guardrails.html#test-report",
@@ -91,4 +91,5 @@ def _saved_policy(version: int | None, *, invalid_draft: bool) -> str:
 
 def _saved_initial(access) -> dict:
     row = BrandPolicy.objects.current_for(access.brand)
-    return initial_from(row.rules if row else {}, current_offers(access.brand))
+    return initial_from(row.rules if row else {}, current_offers(access.brand),
+                        website_domain=access.brand.website_domain)
