@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 
 from brandguard import RULES
 from brandguard.policy import TONE_DIMENSIONS as TONE_ORDER
+from brandguard.scan import VALID_PLACEHOLDER_RE
 from copygen.taxonomy import Intent, Stage
 from studio import charts
 from studio.performance import PoolStats
@@ -43,22 +44,36 @@ def highlight(text: str, findings: list[dict]) -> list[Piece]:
     return pieces
 
 
+def _capacity(encoding: str, segments: int) -> int:
+    """Units that fit in ``segments`` segments (a lone segment holds more: no header)."""
+    single, multi = (70, 67) if encoding == "UCS-2" else (160, 153)
+    return single if segments <= 1 else multi * segments
+
+
 def meter(report: dict, *, max_segments: int) -> dict:
+    """Two bars against the brand's limit: the text as written (its own units) and the
+    worst case with every merge field at its longest. Both are labelled, so a full worst-case
+    bar never sits unexplained beside "60 left"."""
     analysis = report.get("analysis") or {}
-    worst = report.get("worst_case_segments", analysis.get("segments", 1))
     segments = analysis.get("segments", 1)
+    worst = report.get("worst_case_segments", segments)
+    encoding = analysis.get("encoding", "GSM-7")
+    units = analysis.get("units", 0)
+    limit = max(max_segments, 1)
     return {
-        "encoding": analysis.get("encoding", "GSM-7"),
+        "encoding": encoding,
         "segments": segments,
-        "units": analysis.get("units", 0),
+        "units": units,
         "per_segment": analysis.get("units_per_segment", 160),
         "remaining": analysis.get("remaining", 0),
         "typical": report.get("typical_segments", segments),
         "worst": worst,
         "max_segments": max_segments,
         "over": worst > max_segments,
-        # The worst case is what the limit judges, so that is what the bar shows.
-        "fill": min(100, round(100 * worst / max(max_segments, 1))),
+        "own_over": segments > max_segments,
+        "own_fill": min(100, round(100 * units / _capacity(encoding, limit))),
+        "has_merge": bool(VALID_PLACEHOLDER_RE.search(report.get("text", ""))),
+        "fill": min(100, round(100 * worst / limit)),
         "non_gsm": analysis.get("non_gsm", []),
     }
 
@@ -72,7 +87,8 @@ def tone_rows(report: dict) -> list[dict]:
         low, high = score["range"]
         rows.append({"name": name, "score": round(score["score"] * 100),
                      "low": round(low * 100), "high": round(high * 100),
-                     "width": round((high - low) * 100), "in_range": score["in_range"]})
+                     "width": max(1, round((high - low) * 100)), "in_range": score["in_range"],
+                     "mark": min(97, max(0, round(score["score"] * 100) - 1))})
     return rows
 
 

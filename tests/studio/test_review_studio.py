@@ -113,3 +113,25 @@ def test_submit_is_switched_off_with_the_reason_while_a_finding_blocks(client, w
     client.post(_url(world, "edit-variant", bad.pk),
                 {"text": "Acme Outdoors: cheap tents today. Reply STOP to opt out"})
     assert Variant.objects.get(root=bad).status == S.FAILED_CHECKS
+
+
+# --- 3. Segment bar and tone ranges ------------------------------------------------------
+
+def test_the_meter_shows_the_texts_own_fill_and_the_labelled_worst_case(client, world):
+    brand = world["brand"]
+    make_policy(brand, max_segments=1, merge_fields={
+        "first_name": {"max_length": 60, "non_gsm": True}},
+        tone={"enthusiasm": [0.0, 0.6]})
+    v = make_variant(brand, author=world["copywriter"],
+                     text="Acme Outdoors: {first_name}, your tent waits. Reply STOP to opt out")
+    client.force_login(world["approver"])
+    html = client.get(_url(world, "variant", v.pk)).content.decode()
+    own = html.index('<span class="meter-label">This text</span>')
+    worst = html.index('<span class="meter-label">Worst case</span>')
+    assert own < worst
+    # The text itself fits with room to spare; only the worst case is over the limit.
+    assert 'class="meter-row"' in html and 'class="meter-row worst over"' in html
+    assert "left in this one" in html and "— over" in html
+    assert "every merge field at its longest" in html
+    assert "brand 0–60" in html  # the tone bar names the brand's range
+    assert 'style="' not in html  # bars are SVG attributes: a strict CSP allows them
