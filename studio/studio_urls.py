@@ -13,6 +13,7 @@ urlpatterns = [
     path("b/<slug:slug>/generate/<int:pk>/", views.generation, name="generation"),
     path("b/<slug:slug>/queue/", views.queue, name="queue"),
     path("b/<slug:slug>/queue/bulk-approve/", views.bulk_approve, name="bulk-approve"),
+    path("b/<slug:slug>/queue/bulk/", views.bulk_decide, name="bulk-decide"),
     path(V, views.variant_detail, name="variant"),
     path(V + "edit/", views.edit, name="edit-variant"),
     path(V + "check/", views.check, name="check-variant"),

@@ -10,6 +10,7 @@ from studio.views.pages import brand_home, healthz, home, root
 from studio.views.queue import (
     approve,
     bulk_approve,
+    bulk_decide,
     comment,
     queue,
     reject,
@@ -19,7 +20,7 @@ from studio.views.queue import (
 )
 
 __all__ = [
-    "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "check", "comment", "edit",
+    "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide", "check", "comment", "edit",
     "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home", "outbox",
     "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
     "test_guardrails", "variant_detail",

@@ -24,7 +24,14 @@ from studio.selectors import (
     event_actions,
     variant_decisions,
 )
-from studio.views.common import build_cards, get_variant, page_context, policy_facts, report_view
+from studio.views.common import (
+    build_cards,
+    get_variant,
+    page_context,
+    policy_facts,
+    render_swappable,
+    report_view,
+)
 from studio.views.delivery import summarized_pools
 
 SENDS_SHOWN = 50  # the newest; the count says how many more exist
@@ -49,9 +56,8 @@ def audit(request, slug: str):
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    template = "studio/audit.html#events" if request.htmx else "studio/audit.html"
-    return render(request, template, page_context(access, "audit", form=form, page=page,
-                                                  query=query.urlencode()))
+    return render_swappable(request, "studio/audit.html", "events", page_context(
+        access, "audit", form=form, page=page, query=query.urlencode()))
 
 
 @login_required
@@ -98,13 +104,19 @@ def variant_detail(request, slug: str, pk: int):
     """The evidence page: every version with its checks, citations, events, comments, the
     sends that used it and what the bandit believes about it."""
     access = get_brand_access(request.user, slug, "view")
-    variant = get_variant(access, pk)
+    return render(request, "studio/variant.html",
+                  detail_context(request, access, get_variant(access, pk)))
+
+
+def detail_context(request, access, variant, **card_extra) -> dict:
+    """The evidence page's context; ``card_extra`` carries a refused decision's bound form
+    so the page shows it with its error."""
     chain = chain_of(variant)
     facts = policy_facts(access)
-    return render(request, "studio/variant.html", page_context(
+    return page_context(
         access, "queue", variant=variant, card=build_cards([variant], access, request.user)[0],
         versions=_evidence(variant, facts),
         events=VariantEvent.objects.filter(variant__in=chain).select_related("actor"),
         comments=Comment.objects.filter(variant__in=chain).select_related("author", "variant"),
         comment_form=CommentForm(), reason_form=ReasonForm(), here=request.path,
-        **_delivery_evidence(access, variant, chain)))
+        **_delivery_evidence(access, variant, chain), **card_extra)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from brandguard.models import Brand, BrandPolicy
@@ -15,7 +16,7 @@ from delivery.services.rendering import CODE_LENGTH, short_link_base
 from studio import presenters
 from studio.permissions import BrandAccess
 from studio.phone_preview import PreviewSettings, phone_preview
-from studio.selectors import chain_author_ids
+from studio.selectors import chain_author_ids, review_notes
 from studio.services import EDITABLE, SUBMITTABLE
 
 Status = Variant.Status
@@ -32,6 +33,21 @@ def safe_next(request: HttpRequest, default: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return default
+
+
+def wants_fragment(request) -> bool:
+    """htmx asked for a swap. On Back, htmx re-requests a page it has no snapshot of with
+    HX-Request too, plus HX-History-Restore-Request: that one needs the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def render_swappable(request, template: str, partial: str, context: dict) -> HttpResponse:
+    """The page, or its ``partial`` for an htmx swap. Both answer the same URL, so the
+    response varies on HX-Request: a browser cache must not hand the fragment to Back."""
+    name = f"{template}#{partial}" if wants_fragment(request) else template
+    response = render(request, name, context)
+    patch_vary_headers(response, ("HX-Request", "HX-History-Restore-Request"))
+    return response
 
 
 def page_context(access: BrandAccess, nav: str, **extra) -> dict:
@@ -86,17 +102,29 @@ def _actions(variant: Variant, access: BrandAccess, authored: bool) -> set[str]:
         "edit": variant.status in EDITABLE,
         "submit": variant.status in SUBMITTABLE,
         "approve": variant.status == Status.IN_REVIEW and not authored,
-        "reject": variant.status == Status.IN_REVIEW,
-        "request_changes": variant.status == Status.IN_REVIEW,
+        "reject": variant.status == Status.IN_REVIEW and not authored,
+        "request_changes": variant.status == Status.IN_REVIEW and not authored,
         "retire": variant.status == Status.APPROVED,
         "comment": True,
     }
     return {action for action, ok in rules.items() if ok and access.can(action)}
 
 
+def _visible_notes(variant: Variant, notes: dict) -> dict:
+    """The decision worth repeating on the card (not on approved or retired text, where an
+    old change request is history) and the latest comment unless it says the same."""
+    decision, comment = notes["decision"], notes["comment"]
+    if variant.status in (Status.APPROVED, Status.RETIRED):
+        decision = None
+    if comment is not None and decision is not None and comment.body == decision.reason:
+        comment = None
+    return {"decision": decision, "comment": comment}
+
+
 def build_cards(variants, access: BrandAccess, user) -> list[dict]:
     variants = list(variants)
     authors = chain_author_ids(variants)
+    notes = review_notes(variants)
     facts = policy_facts(access)
     version = facts.version
     cited = {pk for v in variants for pk in v.cited_chunk_ids}
@@ -124,5 +152,7 @@ def build_cards(variants, access: BrandAccess, user) -> list[dict]:
             # Submit would only be refused: the button stays, switched off, with the reason.
             "submit_blocked": "submit" in actions and failing,
             "four_eyes": authored and access.can("approve") and v.status == Status.IN_REVIEW,
+            "notes": _visible_notes(v, notes[v.chain_root_id]),
+            "pickable": bool(actions & {"approve", "reject", "request_changes"}),
         })
     return cards

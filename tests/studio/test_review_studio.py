@@ -9,7 +9,9 @@ import pytest
 from django.urls import reverse
 
 from copygen.models import Variant
-from tests.factories import make_policy, make_variant
+from studio import services
+from studio.models import Role
+from tests.factories import make_blocked_message, make_policy, make_user, make_variant
 
 S = Variant.Status
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -135,3 +137,134 @@ def test_the_meter_shows_the_texts_own_fill_and_the_labelled_worst_case(client, 
     assert "every merge field at its longest" in html
     assert "brand 0–60" in html  # the tone bar names the brand's range
     assert 'style="' not in html  # bars are SVG attributes: a strict CSP allows them
+
+
+# --- 4. Rejections, change requests, search, sort, bulk decisions ----------------------
+
+def _in_review(world, **kw):
+    return make_variant(world["brand"], author=world["copywriter"], status=S.IN_REVIEW, **kw)
+
+
+def test_a_rejection_shows_its_reason_on_the_card_and_leaves_the_in_review_list(client, world):
+    v = _in_review(world)
+    client.force_login(world["approver"])
+    listing = _url(world, "queue") + "?status=in_review"
+    html = client.post(_url(world, "reject-variant", v.pk),
+                       {"reason": "Too pushy for a first text", "next": listing},
+                       **HX).content.decode()
+    assert html.lstrip().startswith(f'<article class="card vcard left-list" id="variant-{v.pk}"')
+    assert "rejected</strong> and left this list" in html and "Too pushy" in html
+    assert f'id="variant-{v.pk}"' not in client.get(listing).content.decode()
+    # In the unfiltered list the card stays and carries the reason.
+    card = client.post(_url(world, "variant", v.pk)[:-1] + "/comment/", {"body": "Agreed"})
+    html = client.get(_url(world, "queue")).content.decode()
+    assert f"<strong>Rejected</strong> by {world['approver'].get_full_name()}" in html and "Too pushy for a first text" in html
+    assert "Latest comment" in html and "Agreed" in html and card.status_code == 302
+
+
+def test_request_changes_shows_the_request_on_the_writers_next_version(client, world):
+    v = _in_review(world)
+    services.request_changes(v, by=world["approver"], comment="Say which tent")
+    new = services.edit_variant(v, by=world["copywriter"], text=v.text + " Thanks")
+    client.force_login(world["copywriter"])
+    html = client.get(_url(world, "queue")).content.decode()
+    card = html[html.index(f'id="variant-{new.pk}"'):]
+    assert f"Changes requested</strong> by {world['approver'].get_full_name()}" in card and "Say which tent" in card
+    assert "(on v1)" in card
+
+
+@pytest.mark.parametrize("action", ["reject-variant", "request-changes"])
+def test_an_empty_reason_is_an_inline_error_on_the_card_and_the_page(client, world, action):
+    v = _in_review(world)
+    client.force_login(world["approver"])
+    html = client.post(_url(world, action, v.pk), {"reason": "   "}, **HX).content.decode()
+    assert html.lstrip().startswith("<article") and '<details class="decide" open>' in html
+    assert 'aria-invalid="true"' in html and "Give a reason" in html
+    page = client.post(_url(world, action, v.pk), {"reason": ""})
+    assert page.status_code == 200 and b"<html" in page.content and b"Give a reason" in page.content
+    assert Variant.objects.get(pk=v.pk).status == S.IN_REVIEW
+
+
+def test_an_approver_cannot_reject_their_own_text(client, world):
+    both = make_user(brand=world["brand"], roles=(Role.COPYWRITER, Role.APPROVER))
+    own = make_variant(world["brand"], author=both, status=S.IN_REVIEW)
+    client.force_login(both)
+    response = client.post(_url(world, "reject-variant", own.pk), {"reason": "Meh"})
+    assert response.status_code == 403
+    assert Variant.objects.get(pk=own.pk).status == S.IN_REVIEW
+
+
+def test_the_queue_searches_the_text_and_sorts(client, world):
+    short = _in_review(world, text="Acme Outdoors: hi. Reply STOP to opt out")
+    long = _in_review(world, text="Acme Outdoors: " + "a long story about tents " * 10
+                      + "Reply STOP to opt out")
+    bad = _in_review(world, text="Acme Outdoors: cheap cheap!! Reply STOP to opt out")
+    client.force_login(world["approver"])
+    base = _url(world, "queue")
+
+    def order(query) -> list[int]:
+        html = client.get(base + query, **HX).content.decode()
+        found = [(html.index(f'id="variant-{pk}"'), pk) for pk in (short.pk, long.pk, bad.pk)
+                 if f'id="variant-{pk}"' in html]
+        return [pk for _, pk in sorted(found)]
+
+    assert order("?q=STORY") == [long.pk]
+    assert order(f"?q=%23{bad.pk}") == [bad.pk]
+    assert order("?sort=segments")[0] == long.pk
+    assert order("?sort=findings")[0] == bad.pk
+    assert order("?sort=newest") == [bad.pk, long.pk, short.pk]
+
+
+def test_bulk_reject_needs_a_reason_and_reports_each_variant(client, world):
+    ok = _in_review(world)
+    own = make_variant(world["brand"], author=world["approver"], status=S.IN_REVIEW)
+    draft = make_variant(world["brand"], author=world["copywriter"])
+    url = _url(world, "bulk-decide")
+    client.force_login(world["approver"])
+    ids = [ok.pk, own.pk, draft.pk]
+    html = client.post(url, {"variant": ids, "decision": "rejected", "reason": " "},
+                       **HX).content.decode()
+    assert "Give a reason" in html and f'value="{ok.pk}" form="bulk-form" id="pick-{ok.pk}"' in html
+    assert Variant.objects.get(pk=ok.pk).status == S.IN_REVIEW
+    html = client.post(url, {"variant": ids, "decision": "rejected", "reason": "Off brand"},
+                       **HX).content.decode()
+    assert "<strong>Rejected 1</strong> · refused 2" in html
+    assert f"#{ok.pk}: rejected" in html
+    assert f"#{own.pk}: refused — You wrote or edited" in html  # four eyes, per variant
+    assert f"#{draft.pk}: refused — Only a variant in review" in html
+    assert Variant.objects.get(pk=ok.pk).status == S.REJECTED
+    assert Variant.objects.get(pk=own.pk).status == S.IN_REVIEW
+
+
+def test_bulk_request_changes_and_roles(client, world):
+    ok = _in_review(world)
+    url = _url(world, "bulk-decide")
+    for role in ("copywriter", "manager"):
+        client.force_login(world[role])
+        response = client.post(url, {"variant": [ok.pk], "decision": "changes_requested",
+                                     "reason": "Shorter"})
+        assert response.status_code == 403
+    client.force_login(world["approver"])
+    response = client.post(url, {"variant": [ok.pk], "decision": "changes_requested",
+                                 "reason": "Shorter", "next": _url(world, "queue")},
+                           follow=True)
+    assert f"#{ok.pk}: sent back for changes".encode() in response.content
+    assert Variant.objects.get(pk=ok.pk).status == S.CHANGES_REQUESTED
+
+
+# --- 5. htmx history restore -------------------------------------------------------------
+
+RESTORE = {**HX, "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
+
+
+@pytest.mark.parametrize(("page", "fragment"), [("queue", '<section id="queue-results"'),
+                                                ("outbox", '<section class="card" id="messages"'),
+                                                ("audit", '<section class="card" id="events"')])
+def test_back_to_a_swapped_page_gets_the_whole_page(client, world, page, fragment):
+    make_blocked_message(world["brand"])
+    client.force_login(world["approver"])
+    swap = client.get(_url(world, page), **HX)
+    assert swap.content.decode().lstrip().startswith(fragment)
+    assert "HX-Request" in swap["Vary"]  # no cache may hand the fragment to Back
+    restored = client.get(_url(world, page), **RESTORE).content.decode()
+    assert restored.startswith("<!doctype html>") and 'aria-label="Brand"' in restored
