@@ -62,8 +62,9 @@ def check(request, slug: str, pk: int):
     form = TextForm(request.POST)
     text = form.cleaned_data["text"] if form.is_valid() else request.POST.get("text", "")
     context = _edit_context(access, variant, form, text.replace("\r\n", "\n"))
-    template = "studio/edit.html#check-panel" if request.htmx else "studio/edit.html"
-    return render(request, template, context)
+    if request.htmx:  # the panel, and the summary under the text out of band
+        return render(request, "studio/edit.html#check-panel", context | {"oob": True})
+    return render(request, "studio/edit.html", context)
 
 
 @login_required

@@ -91,3 +91,55 @@ def test_back_to_a_filtered_queue_restores_the_whole_page(open_page, live_server
     expect(page.get_by_role("heading", level=1)).to_have_text("Queue")
     expect(page.locator("#queue-results")).to_have_count(1)
     shoot(page, "42-queue-after-back")
+
+
+def _fits(locator, width: int = 390) -> None:
+    box = locator.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+
+
+def test_on_a_phone_the_menu_the_live_check_and_the_audit_all_fit(open_page, live_server,
+                                                                    demo, shoot):
+    from studio import services
+
+    casey = _casey(demo)
+    v = make_variant(demo, author=casey, text=TEXT)
+    services.comment_on_variant(v, by=casey, body="Shorter subject line, as agreed on Monday.")
+    page = _login(open_page, live_server, "casey", width=390, height=844)
+    base = f"{live_server.url}/studio/b/{demo.slug}"
+    page.goto(f"{base}/queue/")
+    menu = page.locator("details.menu")
+    items = menu.locator("nav.topnav a")
+    expect(items.last).to_be_hidden()  # closed until asked for
+    shoot(page, "43-queue-390px-menu-closed")
+    menu.locator("summary").click()
+    names = items.all_inner_texts()
+    assert names[:4] == ["Summit Outfitters", "Home", "Generate", "Queue"] and "Outbox" in names
+    for i in range(items.count()):  # every item shown in full, none cut off at the edge
+        expect(items.nth(i)).to_be_visible()
+        _fits(items.nth(i))
+    shoot(page, "44-menu-390px-open")
+    items.filter(has_text="Guidelines").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Guidelines")
+
+    # Typing on a phone: the meter and the findings sit right under the text.
+    page.goto(f"{base}/v/{v.pk}/edit/")
+    editor = page.get_by_label("Message text")
+    editor.fill("")
+    editor.press_sequentially("cheap tents in your cart", delay=5)
+    summary = page.locator("#live-summary")
+    expect(summary).to_contain_text("blocking")
+    expect(summary).to_contain_text("BANNED_PHRASE")
+    expect(summary).to_be_in_viewport()
+    _fits(summary)
+    shoot(page, "45-edit-390px")
+
+    # The audit table: Who and Reason readable without scrolling sideways.
+    page.goto(f"{base}/audit/")
+    who = page.locator("table.events td.actor").first
+    reason = page.locator("table.events td.reason").first
+    expect(who).to_contain_text("casey")
+    expect(reason).to_contain_text("Shorter subject line")
+    _fits(who)
+    _fits(reason)
+    shoot(page, "46-audit-390px")

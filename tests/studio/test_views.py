@@ -237,7 +237,9 @@ def test_the_live_check_returns_the_panel_for_htmx_and_the_page_without(client, 
     client.force_login(copywriter)
     response = _post(client, world, "check-variant", {"text": "cheap tents"}, **HX)
     html = response.content.decode()
-    assert html.lstrip().startswith('<section class="card check-panel"')
+    assert '<section class="card check-panel"' in html and "<html" not in html
+    # The summary under the text comes along, out of band.
+    assert '<div class="live-summary blocked" id="live-summary" aria-live="polite" hx-swap-oob="true">' in html
     assert "BANNED_PHRASE" in html and "One-click fix" in html and "<ins>Acme Outdoors: </ins>" in html
     full = _post(client, world, "check-variant", {"text": "cheap tents"}).content.decode()
     assert "<html" in full and "cheap tents</textarea>" in full
