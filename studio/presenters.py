@@ -4,7 +4,6 @@ the segment meter, tone bars and diffs. No database access; plain data in, plain
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -118,17 +117,6 @@ def word_diff(before: str, after: str) -> list[tuple[str, str]]:
     return out
 
 
-def json_diff(before: dict, after: dict) -> list[tuple[str, str]]:
-    """Unified diff lines of two JSON documents as (kind, line); kind is add/del/ctx."""
-    a = json.dumps(before, indent=2, sort_keys=True).splitlines()
-    b = json.dumps(after, indent=2, sort_keys=True).splitlines()
-    lines = []
-    for line in list(difflib.unified_diff(a, b, lineterm="", n=1))[2:]:
-        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
-        lines.append((kind, line))
-    return lines
-
-
 # --- Delivery data -------------------------------------------------------------------------
 
 def mask_phone(phone: str) -> str:
@@ -188,3 +176,97 @@ def pool_view(stats: PoolStats, days: list[tuple[date, int]]) -> dict:
             # Both strings come from studio.charts, which escapes every piece of text.
             "interval_svg": mark_safe(intervals), "bars_svg": mark_safe(bars),
             "days": days, "days_sends": sum(n for _, n in days)}
+
+
+# --- Guardrails history ---------------------------------------------------------------------
+
+POLICY_LABELS = {
+    "max_segments": "Maximum segments", "emoji_limit": "Emoji limit",
+    "allow_unicode": "Unicode (UCS-2) texts allowed", "smart_encoding": "Smart encoding",
+    "age_gated": "Age-gated campaign", "banned_phrases": "Banned phrases",
+    "required_phrases": "Required phrases", "allowed_link_domains": "Link domains",
+    "merge_fields": "Merge fields", "tone": "Tone range", "severity_overrides": "Severity",
+    "sample_values": "Sample value", "free_shipping": "Free-shipping offers",
+    "max_percent_off": "Max percent off", "percent_off_stages": "Stages with percent off",
+}
+_LIST_KEYS = ("banned_phrases", "required_phrases", "allowed_link_domains",
+              "percent_off_stages")
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    label: str
+    before: str = ""
+    after: str = ""
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+def _said(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, (int, float)) for v in value):
+        return f"{value[0]:g}–{value[1]:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_said(v)}" for k, v in value.items()) or "none"
+    if value in ("", None):
+        return "none"
+    return str(value)
+
+
+def _merge_field(spec: dict | None) -> str:
+    if not spec:
+        return "not declared"
+    return f"up to {spec['max_length']} characters" + (", may be non-GSM" if spec["non_gsm"]
+                                                        else "")
+
+
+def _keyed(label: str, before: dict, after: dict, show=_said, missing: str = "none"
+           ) -> list[PolicyChange]:
+    return [PolicyChange(f"{label}: {key}", show(before[key]) if key in before else missing,
+                         show(after[key]) if key in after else missing)
+            for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+
+
+def policy_changes(before: dict | None, after: dict) -> list[PolicyChange]:
+    """What one policy version changed against the one before, field by field, in a brand
+    manager's words. ``before``/``after`` are {"rules", "offers"}; None for the first."""
+    old = {**_normal(before["rules"]), **(before["offers"] or {})} if before else {}
+    new = {**_normal(after["rules"]), **(after["offers"] or {})}
+    changes: list[PolicyChange] = []
+    for key, label in POLICY_LABELS.items():
+        a, b = old.get(key), new.get(key)
+        if before is not None and a == b:
+            continue
+        if key in _LIST_KEYS:
+            a, b = list(a or []), list(b or [])
+            changes.append(PolicyChange(label, added=tuple(x for x in b if x not in a),
+                                        removed=tuple(x for x in a if x not in b))
+                           if before is not None else PolicyChange(label, after=", ".join(b)
+                                                                   or "none"))
+        elif key == "tone":
+            changes += _keyed(label, a or {}, b or {})
+        elif key == "merge_fields":
+            changes += _keyed(label, a or {}, b or {}, show=_merge_field,
+                              missing="not declared")
+        elif key == "severity_overrides":
+            changes += _keyed(label, a or {}, b or {}, missing="default")
+        elif key == "sample_values":
+            changes += _keyed(label, a or {}, b or {}, missing="default")
+        elif b is not None or a is not None:
+            changes.append(PolicyChange(label, "" if before is None else _said(a), _said(b)))
+    return [c for c in changes if c.added or c.removed or c.before != c.after]
+
+
+def _normal(rules: dict) -> dict:
+    """Stored rules with the engine's defaults filled in, so a key that was merely absent
+    before does not read as a change."""
+    from brandguard import Policy
+
+    try:
+        data = Policy.from_dict(rules or {}).to_dict()
+    except (TypeError, ValueError):
+        return dict(rules or {})
+    return {key: value for key, value in data.items()
+            if key not in ("brand_name", "support_contact", "website_domain")}

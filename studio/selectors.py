@@ -40,6 +40,16 @@ def check_text(brand: Brand, text: str, *, intent: str | None = None,
     return report
 
 
+def approved_failing(brand: Brand, policy) -> list[tuple[Variant, Report]]:
+    """Approved current variants that ``policy`` would block: what saving it sends back."""
+    failing = []
+    for variant in Variant.objects.approved().filter(brand=brand).order_by("pk"):
+        report = check(variant.text, policy, message_context(variant.intent), fix=False)
+        if not report.passed:
+            failing.append((variant, report))
+    return failing
+
+
 def chain_of(variant: Variant) -> QuerySet[Variant]:
     root_id = variant.chain_root_id
     return Variant.objects.filter(Q(pk=root_id) | Q(root_id=root_id)).order_by("version")

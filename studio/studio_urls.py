@@ -26,6 +26,7 @@ urlpatterns = [
     path(V + "retire/", views.retire, name="retire-variant"),
     path("b/<slug:slug>/guardrails/", views.guardrails, name="guardrails"),
     path("b/<slug:slug>/guardrails/test/", views.test_guardrails, name="test-guardrails"),
+    path("b/<slug:slug>/guardrails/impact/", views.guardrails_impact, name="guardrails-impact"),
     path("b/<slug:slug>/guidelines/", views.guidelines, name="guidelines"),
     path("b/<slug:slug>/audit/", views.audit, name="audit"),
     path("b/<slug:slug>/audit.csv", views.audit_csv, name="audit-csv"),

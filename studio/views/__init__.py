@@ -4,7 +4,7 @@ from studio.views.audit import audit, audit_csv, variant_detail
 from studio.views.delivery import outbox, performance
 from studio.views.edit import check, edit, fix
 from studio.views.generate import generate, generation
-from studio.views.guardrails import guardrails, test_guardrails
+from studio.views.guardrails import guardrails, guardrails_impact, test_guardrails
 from studio.views.guidelines import guidelines
 from studio.views.pages import brand_home, healthz, home, root
 from studio.views.queue import (
@@ -21,7 +21,7 @@ from studio.views.queue import (
 
 __all__ = [
     "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide", "check", "comment", "edit",
-    "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home", "outbox",
+    "fix", "generate", "generation", "guardrails", "guardrails_impact", "guidelines", "healthz", "home", "outbox",
     "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
     "test_guardrails", "variant_detail",
 ]

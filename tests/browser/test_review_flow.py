@@ -137,6 +137,10 @@ def test_copywriter_approver_and_manager_complete_the_review_flow(
     morgan.get_by_role("link", name="Guardrails").click()
     banned = morgan.get_by_label("Banned phrases")
     banned.fill(banned.input_value() + "\ntent")
+    # Before saving, the page says which approved variant the edit would send back.
+    impact = morgan.locator("#impact")
+    expect(impact.locator("#impact-count")).to_contain_text("would send 1 approved variant")
+    expect(impact.get_by_role("link", name=re.compile(f"#{pk} "))).to_be_visible()
     morgan.get_by_label("What changed and why").fill("Tents are called shelters now")
     shoot(morgan, "09-guardrails")
     morgan.get_by_role("button", name="Save new policy version").click()

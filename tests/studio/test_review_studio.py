@@ -268,3 +268,46 @@ def test_back_to_a_swapped_page_gets_the_whole_page(client, world, page, fragmen
     assert "HX-Request" in swap["Vary"]  # no cache may hand the fragment to Back
     restored = client.get(_url(world, page), **RESTORE).content.decode()
     assert restored.startswith("<!doctype html>") and 'aria-label="Brand"' in restored
+
+
+# --- 7. Guardrails: impact before saving, readable history ------------------------------
+
+def test_the_impact_pane_lists_the_approved_variants_an_edit_would_send_back(client, world):
+    hit = make_variant(world["brand"], author=world["copywriter"], status=S.APPROVED,
+                       approved_by=world["approver"])
+    safe = make_variant(world["brand"], author=world["copywriter"], status=S.APPROVED,
+                        approved_by=world["approver"],
+                        text="Acme Outdoors: your pack waits. Reply STOP to opt out")
+    client.force_login(world["manager"])
+    url = _url(world, "guardrails-impact")
+    data = _guardrails_data(client, world)
+    html = client.post(url, data, **HX).content.decode()
+    assert html.lstrip().startswith('<div id="impact"') and "<strong>no</strong> approved" in html
+    html = client.post(url, {**data, "banned_phrases": "cheap\ntent"}, **HX).content.decode()
+    assert "would send <strong>1</strong> approved variant back" in html
+    assert _url(world, "variant", hit.pk) in html and _url(world, "variant", safe.pk) not in html
+    assert "BANNED_PHRASE" in html
+    assert world["brand"].policies.count() == 1  # previewing saves nothing
+    assert Variant.objects.get(pk=hit.pk).status == S.APPROVED
+    html = client.post(url, {**data, "max_segments": 0}, **HX).content.decode()
+    assert "has errors" in html
+    page = client.post(url, {**data, "banned_phrases": "tent"}).content.decode()  # no JS
+    assert "<html" in page and "would send <strong>1</strong>" in page
+    assert "tent</textarea>" in page  # the form keeps the edit
+    client.force_login(world["approver"])
+    assert client.post(url, data).status_code == 403
+
+
+def test_policy_history_is_a_field_by_field_change_list(client, world):
+    client.force_login(world["manager"])
+    data = _guardrails_data(client, world)
+    data.update(banned_phrases="cheap\ntent", max_segments=3, tone_urgency_max=0.4,
+                note="Stricter on tents")
+    client.post(_url(world, "guardrails"), data)
+    html = client.get(_url(world, "guardrails")).content.decode()
+    latest = html[html.index("<strong>v2</strong>"):html.index("<strong>v1</strong>")]
+    assert "<strong>Banned phrases</strong>:" in latest and "<ins>+ tent</ins>" in latest
+    assert "<strong>Maximum segments</strong>: <del>2</del> → <ins>3</ins>" in latest
+    assert "<strong>Tone range: urgency</strong>: <del>0–1</del> → <ins>0–0.4</ins>" in latest
+    assert "Emoji limit" not in latest  # unchanged fields are not listed
+    assert '"banned_phrases":' not in html  # no raw JSON
