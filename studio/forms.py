@@ -123,3 +123,9 @@ class AuditFilterForm(forms.Form):
 
 class OutboxFilterForm(forms.Form):
     status = forms.ChoiceField(choices=_blank(OutboxMessage.Kind.choices, "All"), required=False)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, label="What will use this key?",
+                           help_text="For example “Klaviyo cart flow” or “Shopify app”, so you "
+                                     "know which key to revoke later.")

@@ -32,4 +32,6 @@ urlpatterns = [
     path("b/<slug:slug>/audit.csv", views.audit_csv, name="audit-csv"),
     path("b/<slug:slug>/performance/", views.performance, name="performance"),
     path("b/<slug:slug>/outbox/", views.outbox, name="outbox"),
+    path("b/<slug:slug>/api-keys/", views.api_keys, name="api-keys"),
+    path("b/<slug:slug>/api-keys/<int:pk>/revoke/", views.revoke_key, name="revoke-api-key"),
 ]

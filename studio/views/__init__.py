@@ -1,5 +1,6 @@
 """Studio views, one module per page; ``studio.views.<name>`` keeps working for URLs."""
 
+from studio.views.apikeys import api_keys, revoke_key
 from studio.views.audit import audit, audit_csv, variant_detail
 from studio.views.delivery import outbox, performance
 from studio.views.edit import check, edit, fix
@@ -20,7 +21,7 @@ from studio.views.queue import (
 )
 
 __all__ = [
-    "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide", "check", "comment", "edit",
+    "api_keys", "revoke_key", "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide", "check", "comment", "edit",
     "fix", "generate", "generation", "guardrails", "guardrails_impact", "guidelines", "healthz", "home", "outbox",
     "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
     "test_guardrails", "variant_detail",

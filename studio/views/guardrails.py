@@ -23,7 +23,8 @@ def _history(brand) -> list[dict]:
                 .order_by("version"))
     history, previous = [], None
     for row in rows:
-        before = {"rules": previous.rules, "offers": previous.offers} if previous else None
+        before: dict | None = ({"rules": previous.rules, "offers": previous.offers}
+                               if previous else None)
         changes = presenters.policy_changes(before, {"rules": row.rules, "offers": row.offers})
         history.append({"row": row, "changes": changes, "first": previous is None})
         previous = row

@@ -143,3 +143,24 @@ def test_on_a_phone_the_menu_the_live_check_and_the_audit_all_fit(open_page, liv
     _fits(who)
     _fits(reason)
     shoot(page, "46-audit-390px")
+
+
+def test_a_brand_manager_makes_an_api_key_and_a_copywriter_meets_a_plain_403(
+        open_page, live_server, demo, shoot):
+    morgan = _login(open_page, live_server, "morgan")
+    morgan.get_by_role("link", name="API keys").click()
+    morgan.get_by_label("What will use this key?").fill("Klaviyo cart flow")
+    morgan.get_by_role("button", name="Create key").click()
+    expect(morgan.locator(".key-created")).to_contain_text("shown only this once")
+    expect(morgan.get_by_label("API key")).to_have_value(re.compile(r"^scs_"))
+    shoot(morgan, "47-api-key-created")
+    morgan.get_by_role("button", name="Revoke Klaviyo cart flow").click()
+    expect(morgan.locator(".flash")).to_contain_text("Revoked “Klaviyo cart flow”")
+
+    casey = _login(open_page, live_server, "casey", width=390, height=844)
+    casey.goto(f"{live_server.url}/studio/b/{demo.slug}/guardrails/")
+    expect(casey.locator("[data-error-message]")).to_have_text(
+        "Only brand managers can change the brand's guardrails.")
+    expect(casey.locator("details.menu")).to_be_visible()  # the brand menu stays
+    expect(casey.get_by_role("link", name="Go to the queue")).to_be_visible()
+    shoot(casey, "48-403-390px")

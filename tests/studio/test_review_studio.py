@@ -311,3 +311,61 @@ def test_policy_history_is_a_field_by_field_change_list(client, world):
     assert "<strong>Tone range: urgency</strong>: <del>0–1</del> → <ins>0–0.4</ins>" in latest
     assert "Emoji limit" not in latest  # unchanged fields are not listed
     assert '"banned_phrases":' not in html  # no raw JSON
+
+
+# --- 8. API keys for brand managers, the 403 page in plain words ------------------------
+
+def test_a_brand_manager_creates_a_key_shown_once_and_revokes_it(client, world):
+    from delivery.models import ApiKey
+    from delivery.selectors import hash_api_key
+
+    client.force_login(world["manager"])
+    url = _url(world, "api-keys")
+    assert client.post(url, {"name": ""}).status_code == 200 and not ApiKey.objects.exists()
+    response = client.post(url, {"name": "Klaviyo cart flow"})
+    html = response.content.decode()
+    key = ApiKey.objects.get(brand=world["brand"])
+    plain = html.split('id="new-key" class="key-value" value="')[1].split('"')[0]
+    assert plain.startswith("scs_") and key.key_hash == hash_api_key(plain)  # hashed at rest
+    assert plain not in key.key_hash and response["Cache-Control"] == "no-store"
+    assert plain not in client.get(url).content.decode()  # shown once, never again
+    # The key works on the API until it is revoked.
+    api = {"HTTP_AUTHORIZATION": f"Bearer {plain}", "content_type": "application/json"}
+    body = {"phone": "+14155550123", "intent": "welcome", "stage": "active"}
+    assert client.post("/api/v1/decisions", body, **api).status_code != 401
+    response = client.post(_url(world, "revoke-api-key", key.pk), follow=True)
+    assert "Revoked “Klaviyo cart flow”" in response.content.decode()
+    assert client.post("/api/v1/decisions", body, **api).status_code == 401
+
+
+@pytest.mark.parametrize("role", ["copywriter", "approver"])
+def test_only_brand_managers_reach_api_keys(client, world, role):
+    from delivery.services import create_api_key
+
+    key, _plain = create_api_key(world["brand"], name="flow")
+    client.force_login(world[role])
+    assert client.get(_url(world, "api-keys")).status_code == 403
+    assert client.post(_url(world, "revoke-api-key", key.pk)).status_code == 403
+    key.refresh_from_db()
+    assert key.active
+
+
+def test_the_403_page_keeps_the_brand_and_says_what_to_do_instead(client, world):
+    client.force_login(world["copywriter"])
+    response = client.get(_url(world, "guardrails"))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Only brand managers can change the brand&#x27;s guardrails." in html
+    assert 'aria-label="Brand"' in html and ">Queue<" in html  # the brand navigation stays
+    assert "You can generate variants, edit them and submit them for review" in html
+    assert "manage_policy" not in html
+
+
+def test_the_empty_outbox_and_performance_pages_speak_to_marketers(client, world):
+    client.force_login(world["manager"])
+    for page in ("outbox", "performance"):
+        html = client.get(_url(world, page)).content.decode()
+        assert f'href="{_url(world, "api-keys")}">Create an API key</a>' in html
+    client.force_login(world["approver"])
+    html = client.get(_url(world, "outbox")).content.decode()
+    assert "Ask a brand manager to create an API key" in html
