@@ -91,10 +91,12 @@ def review_notes(variants) -> dict[int, dict]:
     return notes
 
 
+# Descending with NULLs last: a report stored without the key sorts after every real one.
 QUEUE_SORTS = {
-    "newest": ("-created_at", "-id"),
-    "segments": ("-worst_segments", "-own_segments", "-id"),
-    "findings": ("-finding_count", "-id"),
+    "newest": (F("created_at").desc(), F("id").desc()),
+    "segments": (F("worst_segments").desc(nulls_last=True),
+                 F("own_segments").desc(nulls_last=True), F("id").desc()),
+    "findings": (F("finding_count").desc(nulls_last=True), F("id").desc()),
 }
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from copygen.models import VariantEvent
@@ -118,5 +119,6 @@ def detail_context(request, access, variant, **card_extra) -> dict:
         versions=_evidence(variant, facts),
         events=VariantEvent.objects.filter(variant__in=chain).select_related("actor"),
         comments=Comment.objects.filter(variant__in=chain).select_related("author", "variant"),
-        comment_form=CommentForm(), reason_form=ReasonForm(), here=request.path,
+        comment_form=CommentForm(), reason_form=ReasonForm(),
+        here=reverse("studio:variant", args=[access.brand.slug, variant.pk]),
         **_delivery_evidence(access, variant, chain), **card_extra)

@@ -182,6 +182,8 @@ def test_an_empty_reason_is_an_inline_error_on_the_card_and_the_page(client, wor
     assert 'aria-invalid="true"' in html and "Give a reason" in html
     page = client.post(_url(world, action, v.pk), {"reason": ""})
     assert page.status_code == 200 and b"<html" in page.content and b"Give a reason" in page.content
+    # The page's forms lead back to the variant page, not to the POST-only action.
+    assert f'name="next" value="{_url(world, "variant", v.pk)}"' in page.content.decode()
     assert Variant.objects.get(pk=v.pk).status == S.IN_REVIEW
 
 
