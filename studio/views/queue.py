@@ -48,7 +48,7 @@ def _queue_context(request, access) -> dict:
     cards = build_cards(page.object_list, access, request.user)
     return page_context(access, "queue", filter_form=form, page=page, query=query.urlencode(),
                         cards=cards, pickable=any(card["pickable"] for card in cards),
-                        here=request.get_full_path())
+                        here=request.get_full_path(), in_queue=True)
 
 
 @login_required
@@ -122,7 +122,9 @@ def _decide(request, slug: str, pk: int, action: str, run: Callable[[Variant], o
         left = not error and invalid is None and _left_the_list(here, variant)
         return render(request, "studio/queue.html#variant-card", page_context(
             access, "queue", card=card, card_error=error, card_left=left,
-            card_done="" if error or invalid else done, here=here, **extra))
+            card_done="" if error or invalid else done, here=here, **extra,
+            # The bulk checkbox only where the bulk form is: on the queue.
+            in_queue=urlsplit(here).path == reverse("studio:queue", args=[slug])))
     if invalid is not None:  # the form again, with its error, where it was filled in
         return render(request, "studio/variant.html",
                       detail_context(request, access, variant, **extra))

@@ -236,6 +236,10 @@ def test_bulk_reject_needs_a_reason_and_reports_each_variant(client, world):
     assert f"#{draft.pk}: refused — Only a variant in review" in html
     assert Variant.objects.get(pk=ok.pk).status == S.REJECTED
     assert Variant.objects.get(pk=own.pk).status == S.IN_REVIEW
+    # The evidence page has no bulk form, so no bulk checkbox either.
+    other = _in_review(world)
+    assert f'id="pick-{other.pk}"' in client.get(_url(world, "queue")).content.decode()
+    assert 'id="pick-' not in client.get(_url(world, "variant", other.pk)).content.decode()
 
 
 def test_bulk_request_changes_and_roles(client, world):
