@@ -9,6 +9,8 @@ last, as carriers expect it.
 
 from __future__ import annotations
 
+import re
+
 from brandguard.checks.base import Subject
 from brandguard.checks.compliance import (
     FREQUENCY_LINE,
@@ -19,10 +21,17 @@ from brandguard.checks.compliance import (
 from brandguard.checks.merge_fields import bad_placeholders
 from brandguard.checks.spam import punctuation_runs, shouted_words
 from brandguard.report import Edit, Finding
+from brandguard.rules import Severity
 from brandguard.segments import smart_encode
 
 _SENTENCE_END = ".!?:\n"
 _OPENERS = " \t\"'(“‘"
+# A sentence ends at . ! ? or : followed by a space or the end (so "acme.co/x" and
+# "https://" do not end one), or at a line break.
+_SENTENCE_BOUNDARY = re.compile(r"[.!?:]+(?=\s|$)[ \t]*|\n+")
+# Words a sentence must keep because a rule (opt-out, HELP) or the reader needs them.
+_KEEP_WORDS = re.compile(r"\b(stop|unsubscribe|opt[ -]?out|help|cancel|end|quit)\b", re.I)
+_WORD = re.compile(r"\w+")
 
 
 def plan_fixes(s: Subject, findings: list[Finding]) -> list[Edit]:
@@ -30,6 +39,9 @@ def plan_fixes(s: Subject, findings: list[Finding]) -> list[Edit]:
     candidates: list[Edit] = []
     if "MERGE_FIELD" in fired:
         candidates += _merge_field_edits(s)
+    banned = [f for f in findings if f.rule == "BANNED_PHRASE" and f.severity is Severity.BLOCK]
+    if banned:
+        candidates += _banned_sentence_edits(s, banned)
     if "OPTOUT_KEYWORD" in fired:
         candidates += _keyword_edits(s)
     if "ENCODING_UCS2" in fired:
@@ -81,6 +93,63 @@ def _merge_field_edits(s: Subject) -> list[Edit]:
              b.replacement)
         for b in bad_placeholders(s) if b.replacement
     ]
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, trailing spaces included, covering the whole text."""
+    spans, start = [], 0
+    for match in _SENTENCE_BOUNDARY.finditer(text):
+        if match.end() > start:
+            spans.append((start, match.end()))
+            start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _banned_sentence_edits(s: Subject, banned: list[Finding]) -> list[Edit]:
+    """Drop each sentence that carries a banned phrase, but only when that is safe: the
+    sentence holds no link, merge field, brand name or opt-out/HELP words, and another
+    sentence with something to say remains. Otherwise no edit: a person must rewrite it."""
+    all_sentences = sentences(s.text)
+    hit = sorted({sent for f in banned for a, b in f.spans for sent in all_sentences
+                  if sent[0] <= a < sent[1]})
+    if not hit or not all(_removable(s, sent) for sent in hit):
+        return []
+    rest = [sent for sent in all_sentences if sent not in hit]
+    if not any(_says_something(s, sent) for sent in rest):
+        return []
+    edits = []
+    for start, end in hit:
+        if end >= len(s.text.rstrip()):  # the last sentence: drop the space before it too
+            start = len(s.text[:start].rstrip())
+        edits.append(Edit("BANNED_PHRASE", (start, end), s.text[start:end], ""))
+    return edits
+
+
+def _protected(s: Subject, start: int, end: int) -> bool:
+    spans = [(p.start, p.end) for p in s.scan.placeholders]
+    spans += [(link.start, link.end) for link in s.scan.links]
+    return any(a < end and start < b for a, b in spans)
+
+
+def _removable(s: Subject, sentence: tuple[int, int]) -> bool:
+    start, end = sentence
+    text = s.text[start:end]
+    brand = s.policy.brand_name.strip().lower()
+    return not (_protected(s, start, end) or _KEEP_WORDS.search(text)
+                or (brand and brand in text.lower()))
+
+
+def _says_something(s: Subject, sentence: tuple[int, int]) -> bool:
+    """A sentence beyond the brand prefix and the opt-out line, with a few words in it."""
+    start, end = sentence
+    text = s.text[start:end]
+    brand = s.policy.brand_name.strip().lower()
+    if _KEEP_WORDS.search(text):
+        return False
+    words = _WORD.findall(text.lower().replace(brand, "") if brand else text.lower())
+    return len(words) >= 3 or _protected(s, start, end)
 
 
 def _keyword_edits(s: Subject) -> list[Edit]:

@@ -42,6 +42,8 @@ class Policy:
     tone: dict[str, tuple[float, float]] = field(default_factory=_default_tone)
     merge_fields: dict[str, MergeField] = field(default_factory=dict)
     severity_overrides: dict[str, str] = field(default_factory=dict)
+    # Example values for previews only ({"first_name": "Jordan"}); no check reads them.
+    sample_values: dict[str, str] = field(default_factory=dict)
     support_contact: str = ""
     website_domain: str = ""
 
@@ -80,6 +82,7 @@ class Policy:
             for name, mf in self.merge_fields.items()
         }
         data["severity_overrides"] = dict(self.severity_overrides)
+        data["sample_values"] = dict(self.sample_values)
         return data
 
     @classmethod

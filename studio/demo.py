@@ -64,6 +64,8 @@ def demo_policy_rules() -> dict:
             "link": {"max_length": 30, "non_gsm": False},
         },
         "severity_overrides": {},
+        "sample_values": {"first_name": "Jordan", "product_name": "Ridge 40L pack",
+                          "link": "https://summitoutfitters.com/cart"},
     }
 
 

@@ -34,11 +34,17 @@ class GenerateForm(forms.Form):
 
 
 class QueueFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search",
+                        widget=forms.TextInput(attrs={"type": "search",
+                                                      "placeholder": "Words in the text or #id"}))
     intent = forms.ChoiceField(choices=_blank(Intent.choices), required=False)
     stage = forms.ChoiceField(choices=_blank(Stage.choices), required=False)
     status = forms.ChoiceField(choices=_blank(Variant.Status.choices), required=False)
     author: forms.ModelChoiceField = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="Anyone")
+    sort = forms.ChoiceField(required=False, label="Sort", choices=[
+        ("newest", "Newest first"), ("segments", "Most segments"),
+        ("findings", "Most findings")])
     request = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, members, **kwargs):
@@ -52,7 +58,22 @@ class TextForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "Give a reason: the writer sees it "
+                                                         "on the card."})
+
+
+class BulkDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approved", "Approve"), ("rejected", "Reject"),
+                                          ("changes_requested", "Request changes")])
+    reason = forms.CharField(required=False, max_length=2000)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") in ("rejected", "changes_requested") and not (
+                data.get("reason") or "").strip():
+            self.add_error("reason", "Give a reason: it goes on every selected card.")
+        return data
 
 
 class CommentForm(forms.Form):
@@ -102,3 +123,9 @@ class AuditFilterForm(forms.Form):
 
 class OutboxFilterForm(forms.Form):
     status = forms.ChoiceField(choices=_blank(OutboxMessage.Kind.choices, "All"), required=False)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, label="What will use this key?",
+                           help_text="For example “Klaviyo cart flow” or “Shopify app”, so you "
+                                     "know which key to revoke later.")

@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from brandguard import RULES, Policy
 from brandguard.models import domain_validator
 from brandguard.policy import TONE_DIMENSIONS
+from brandguard.scan import VALID_PLACEHOLDER_RE
 from copygen.taxonomy import Stage
+from studio.phone_preview import effective_samples
 
 SEVERITY_CHOICES = [("", "Default"), ("block", "Block"), ("warn", "Warn"), ("off", "Off")]
 # Only POLICY-tier rules are the brand's taste; LAW/CARRIER/TWILIO rules are not tunable.
@@ -40,6 +42,10 @@ class GuardrailsForm(forms.Form):
     merge_fields = forms.CharField(
         required=False, widget=_lines_widget(),
         help_text="One per line: name max_length [non_gsm], e.g. first_name 20 non_gsm")
+    sample_values = forms.CharField(
+        required=False, widget=_lines_widget(), label="Sample values for previews",
+        help_text="One per line: name = value, e.g. first_name = Jordan. A link field takes a "
+                  "URL; previews show it as the short link it becomes.")
     free_shipping = forms.BooleanField(required=False, label="Free-shipping offers allowed")
     max_percent_off = forms.IntegerField(min_value=0, max_value=90, label="Max percent off",
                                          help_text="0 allows no percentage discounts.")
@@ -88,6 +94,18 @@ class GuardrailsForm(forms.Form):
                                             "non_gsm": len(parts) == 3}
         return fields
 
+    def clean_sample_values(self):
+        samples = {}
+        for line in _lines(self.cleaned_data["sample_values"]):
+            name, sep, value = (part.strip() for part in line.partition("="))
+            name = name.strip("{}")
+            if not sep or not VALID_PLACEHOLDER_RE.fullmatch(f"{{{name}}}") or not value:
+                raise ValidationError(f"“{line}”: write name = value, e.g. first_name = Jordan.")
+            if len(value) > 200:
+                raise ValidationError(f"The sample for {name} is over 200 characters.")
+            samples[name] = value
+        return samples
+
     def clean(self):
         data = super().clean()
         for dim in TONE_DIMENSIONS:
@@ -114,6 +132,7 @@ class GuardrailsForm(forms.Form):
             "merge_fields": d["merge_fields"],
             "severity_overrides": {r: d[f"severity_{r}"] for r in TUNABLE_RULES
                                    if d.get(f"severity_{r}")},
+            "sample_values": d["sample_values"],
         }
 
     def offers(self) -> dict:
@@ -122,7 +141,7 @@ class GuardrailsForm(forms.Form):
                 "percent_off_stages": list(d["percent_off_stages"])}
 
 
-def initial_from(rules: dict, offers: dict) -> dict:
+def initial_from(rules: dict, offers: dict, *, website_domain: str = "") -> dict:
     """Form initial data from a stored policy version (engine defaults fill the gaps)."""
     policy = Policy.from_dict(rules).to_dict()
     initial = {key: policy[key] for key in ("max_segments", "emoji_limit", "allow_unicode",
@@ -134,6 +153,11 @@ def initial_from(rules: dict, offers: dict) -> dict:
         for name, spec in policy["merge_fields"].items())
     for dim, (low, high) in policy["tone"].items():
         initial[f"tone_{dim}_min"], initial[f"tone_{dim}_max"] = low, high
+    # Every declared field shows a sample (the default until the brand sets its own).
+    samples = {**effective_samples(policy["merge_fields"], policy["sample_values"],
+                                   website_domain), **policy["sample_values"]}
+    initial["sample_values"] = "\n".join(f"{name} = {value}" for name, value in samples.items()
+                                         if value)
     for rule_id, value in policy["severity_overrides"].items():
         initial[f"severity_{rule_id}"] = value
     initial["free_shipping"] = bool(offers.get("free_shipping"))

@@ -29,7 +29,43 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "manage_guidelines": frozenset({Role.BRAND_MANAGER}),
     "view_audit": frozenset(Role.values),
     "view_performance": frozenset(Role.values),
+    "manage_api_keys": frozenset({Role.BRAND_MANAGER}),
 }
+
+# Each action in the words of the 403 page: what it is, and who may do it.
+ACTION_WORDS: dict[str, str] = {
+    "view": "see this brand",
+    "generate": "generate variants",
+    "edit": "edit variants",
+    "submit": "submit variants for review",
+    "comment": "comment on variants",
+    "approve": "approve variants",
+    "reject": "reject variants",
+    "request_changes": "send variants back for changes",
+    "retire": "retire approved variants",
+    "manage_policy": "change the brand's guardrails",
+    "manage_guidelines": "upload guideline documents",
+    "view_audit": "read the audit trail",
+    "view_performance": "see performance",
+    "manage_api_keys": "create or revoke API keys",
+}
+
+
+def action_sentence(action: str) -> str:
+    """"Changing the brand's guardrails is for brand managers." for the 403 page."""
+    what = ACTION_WORDS.get(action, action.replace("_", " "))
+    roles = [Role(role).label.lower() + "s" for role in Role.values
+             if role in ACTION_ROLES.get(action, frozenset())]
+    who = " and ".join(roles) if roles else "nobody in this brand"
+    return f"Only {who} can {what}."
+
+
+class ActionDenied(PermissionDenied):
+    """A role that does not allow ``action``; the 403 page turns it into plain words."""
+
+    def __init__(self, access: BrandAccess, action: str):
+        super().__init__(action_sentence(action))
+        self.access, self.action = access, action
 
 
 @dataclass(frozen=True)
@@ -75,4 +111,4 @@ def get_brand_access(user, slug: str, action: str = "view") -> BrandAccess:
 
 def require(access: BrandAccess, action: str) -> None:
     if not access.can(action):
-        raise PermissionDenied(f"Your role in {access.brand.name} does not allow: {action}")
+        raise ActionDenied(access, action)

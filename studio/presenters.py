@@ -4,7 +4,6 @@ the segment meter, tone bars and diffs. No database access; plain data in, plain
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +12,7 @@ from django.utils.safestring import mark_safe
 
 from brandguard import RULES
 from brandguard.policy import TONE_DIMENSIONS as TONE_ORDER
+from brandguard.scan import VALID_PLACEHOLDER_RE
 from copygen.taxonomy import Intent, Stage
 from studio import charts
 from studio.performance import PoolStats
@@ -43,22 +43,36 @@ def highlight(text: str, findings: list[dict]) -> list[Piece]:
     return pieces
 
 
+def _capacity(encoding: str, segments: int) -> int:
+    """Units that fit in ``segments`` segments (a lone segment holds more: no header)."""
+    single, multi = (70, 67) if encoding == "UCS-2" else (160, 153)
+    return single if segments <= 1 else multi * segments
+
+
 def meter(report: dict, *, max_segments: int) -> dict:
+    """Two bars against the brand's limit: the text as written (its own units) and the
+    worst case with every merge field at its longest. Both are labelled, so a full worst-case
+    bar never sits unexplained beside "60 left"."""
     analysis = report.get("analysis") or {}
-    worst = report.get("worst_case_segments", analysis.get("segments", 1))
     segments = analysis.get("segments", 1)
+    worst = report.get("worst_case_segments", segments)
+    encoding = analysis.get("encoding", "GSM-7")
+    units = analysis.get("units", 0)
+    limit = max(max_segments, 1)
     return {
-        "encoding": analysis.get("encoding", "GSM-7"),
+        "encoding": encoding,
         "segments": segments,
-        "units": analysis.get("units", 0),
+        "units": units,
         "per_segment": analysis.get("units_per_segment", 160),
         "remaining": analysis.get("remaining", 0),
         "typical": report.get("typical_segments", segments),
         "worst": worst,
         "max_segments": max_segments,
         "over": worst > max_segments,
-        # The worst case is what the limit judges, so that is what the bar shows.
-        "fill": min(100, round(100 * worst / max(max_segments, 1))),
+        "own_over": segments > max_segments,
+        "own_fill": min(100, round(100 * units / _capacity(encoding, limit))),
+        "has_merge": bool(VALID_PLACEHOLDER_RE.search(report.get("text", ""))),
+        "fill": min(100, round(100 * worst / limit)),
         "non_gsm": analysis.get("non_gsm", []),
     }
 
@@ -72,7 +86,8 @@ def tone_rows(report: dict) -> list[dict]:
         low, high = score["range"]
         rows.append({"name": name, "score": round(score["score"] * 100),
                      "low": round(low * 100), "high": round(high * 100),
-                     "width": round((high - low) * 100), "in_range": score["in_range"]})
+                     "width": max(1, round((high - low) * 100)), "in_range": score["in_range"],
+                     "mark": min(97, max(0, round(score["score"] * 100) - 1))})
     return rows
 
 
@@ -100,17 +115,6 @@ def word_diff(before: str, after: str) -> list[tuple[str, str]]:
         if j2 > j1:
             out.append(("ins", "".join(b[j1:j2])))
     return out
-
-
-def json_diff(before: dict, after: dict) -> list[tuple[str, str]]:
-    """Unified diff lines of two JSON documents as (kind, line); kind is add/del/ctx."""
-    a = json.dumps(before, indent=2, sort_keys=True).splitlines()
-    b = json.dumps(after, indent=2, sort_keys=True).splitlines()
-    lines = []
-    for line in list(difflib.unified_diff(a, b, lineterm="", n=1))[2:]:
-        kind = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "ctx")
-        lines.append((kind, line))
-    return lines
 
 
 # --- Delivery data -------------------------------------------------------------------------
@@ -172,3 +176,97 @@ def pool_view(stats: PoolStats, days: list[tuple[date, int]]) -> dict:
             # Both strings come from studio.charts, which escapes every piece of text.
             "interval_svg": mark_safe(intervals), "bars_svg": mark_safe(bars),
             "days": days, "days_sends": sum(n for _, n in days)}
+
+
+# --- Guardrails history ---------------------------------------------------------------------
+
+POLICY_LABELS = {
+    "max_segments": "Maximum segments", "emoji_limit": "Emoji limit",
+    "allow_unicode": "Unicode (UCS-2) texts allowed", "smart_encoding": "Smart encoding",
+    "age_gated": "Age-gated campaign", "banned_phrases": "Banned phrases",
+    "required_phrases": "Required phrases", "allowed_link_domains": "Link domains",
+    "merge_fields": "Merge fields", "tone": "Tone range", "severity_overrides": "Severity",
+    "sample_values": "Sample value", "free_shipping": "Free-shipping offers",
+    "max_percent_off": "Max percent off", "percent_off_stages": "Stages with percent off",
+}
+_LIST_KEYS = ("banned_phrases", "required_phrases", "allowed_link_domains",
+              "percent_off_stages")
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    label: str
+    before: str = ""
+    after: str = ""
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+def _said(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, (int, float)) for v in value):
+        return f"{value[0]:g}–{value[1]:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_said(v)}" for k, v in value.items()) or "none"
+    if value in ("", None):
+        return "none"
+    return str(value)
+
+
+def _merge_field(spec: dict | None) -> str:
+    if not spec:
+        return "not declared"
+    return f"up to {spec['max_length']} characters" + (", may be non-GSM" if spec["non_gsm"]
+                                                        else "")
+
+
+def _keyed(label: str, before: dict, after: dict, show=_said, missing: str = "none"
+           ) -> list[PolicyChange]:
+    return [PolicyChange(f"{label}: {key}", show(before[key]) if key in before else missing,
+                         show(after[key]) if key in after else missing)
+            for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+
+
+def policy_changes(before: dict | None, after: dict) -> list[PolicyChange]:
+    """What one policy version changed against the one before, field by field, in a brand
+    manager's words. ``before``/``after`` are {"rules", "offers"}; None for the first."""
+    old = {**_normal(before["rules"]), **(before["offers"] or {})} if before else {}
+    new = {**_normal(after["rules"]), **(after["offers"] or {})}
+    changes: list[PolicyChange] = []
+    for key, label in POLICY_LABELS.items():
+        a, b = old.get(key), new.get(key)
+        if before is not None and a == b:
+            continue
+        if key in _LIST_KEYS:
+            a, b = list(a or []), list(b or [])
+            changes.append(PolicyChange(label, added=tuple(x for x in b if x not in a),
+                                        removed=tuple(x for x in a if x not in b))
+                           if before is not None else PolicyChange(label, after=", ".join(b)
+                                                                   or "none"))
+        elif key == "tone":
+            changes += _keyed(label, a or {}, b or {})
+        elif key == "merge_fields":
+            changes += _keyed(label, a or {}, b or {}, show=_merge_field,
+                              missing="not declared")
+        elif key == "severity_overrides":
+            changes += _keyed(label, a or {}, b or {}, missing="default")
+        elif key == "sample_values":
+            changes += _keyed(label, a or {}, b or {}, missing="default")
+        elif b is not None or a is not None:
+            changes.append(PolicyChange(label, "" if before is None else _said(a), _said(b)))
+    return [c for c in changes if c.added or c.removed or c.before != c.after]
+
+
+def _normal(rules: dict) -> dict:
+    """Stored rules with the engine's defaults filled in, so a key that was merely absent
+    before does not read as a change."""
+    from brandguard import Policy
+
+    try:
+        data = Policy.from_dict(rules or {}).to_dict()
+    except (TypeError, ValueError):
+        return dict(rules or {})
+    return {key: value for key, value in data.items()
+            if key not in ("brand_name", "support_contact", "website_domain")}

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, TruncDate
 
 from brandguard import MessageContext, Report, check
 from brandguard.models import Brand
@@ -39,6 +40,16 @@ def check_text(brand: Brand, text: str, *, intent: str | None = None,
     return report
 
 
+def approved_failing(brand: Brand, policy) -> list[tuple[Variant, Report]]:
+    """Approved current variants that ``policy`` would block: what saving it sends back."""
+    failing = []
+    for variant in Variant.objects.approved().filter(brand=brand).order_by("pk"):
+        report = check(variant.text, policy, message_context(variant.intent), fix=False)
+        if not report.passed:
+            failing.append((variant, report))
+    return failing
+
+
 def chain_of(variant: Variant) -> QuerySet[Variant]:
     root_id = variant.chain_root_id
     return Variant.objects.filter(Q(pk=root_id) | Q(root_id=root_id)).order_by("version")
@@ -55,8 +66,42 @@ def chain_author_ids(variants) -> dict[int, set[int]]:
     return authors
 
 
+REVIEW_ACTIONS = ("rejected", "changes_requested", "sent_back")
+
+
+def review_notes(variants) -> dict[int, dict]:
+    """Root id → the chain's latest review decision (rejection, change request, sent back)
+    and its latest comment, for the cards: two queries for the whole page."""
+    from studio.models import Comment
+
+    roots = {v.chain_root_id for v in variants}
+    rows = Variant.objects.filter(Q(pk__in=roots) | Q(root_id__in=roots))
+    root_of = {pk: root_id or pk for pk, root_id in rows.values_list("pk", "root_id")}
+    notes: dict[int, dict] = {r: {"decision": None, "comment": None} for r in roots}
+    events = (VariantEvent.objects.filter(variant_id__in=root_of, action__in=REVIEW_ACTIONS)
+              .select_related("actor").order_by("-created_at", "-id"))
+    for event in events:
+        note = notes[root_of[event.variant_id]]
+        note["decision"] = note["decision"] or event
+    comments = (Comment.objects.filter(variant_id__in=root_of).select_related("author")
+                .order_by("-created_at", "-id"))
+    for comment in comments:
+        note = notes[root_of[comment.variant_id]]
+        note["comment"] = note["comment"] or comment
+    return notes
+
+
+# Descending with NULLs last: a report stored without the key sorts after every real one.
+QUEUE_SORTS = {
+    "newest": (F("created_at").desc(), F("id").desc()),
+    "segments": (F("worst_segments").desc(nulls_last=True),
+                 F("own_segments").desc(nulls_last=True), F("id").desc()),
+    "findings": (F("finding_count").desc(nulls_last=True), F("id").desc()),
+}
+
+
 def queue_variants(brand: Brand, *, intent="", stage="", status="", author=None,
-                   request_id=None) -> QuerySet[Variant]:
+                   request_id=None, q: str = "", sort: str = "newest") -> QuerySet[Variant]:
     qs = (Variant.objects.current().filter(brand=brand)
           .select_related("author", "approved_by", "generation_request"))
     if intent:
@@ -70,7 +115,20 @@ def queue_variants(brand: Brand, *, intent="", stage="", status="", author=None,
     if request_id:
         # A request's variants may have been edited since: follow the chains they started.
         qs = qs.filter(Q(generation_request_id=request_id))
-    return qs
+    if q.strip():
+        match = Q(text__icontains=q.strip())
+        if q.strip().lstrip("#").isdigit():  # "#42" finds variant 42 too
+            match |= Q(pk=int(q.strip().lstrip("#")))
+        qs = qs.filter(match)
+    if sort == "segments":
+        qs = qs.annotate(
+            worst_segments=Cast(KT("guard_report__worst_case_segments"), IntegerField()),
+            own_segments=Cast(KT("guard_report__analysis__segments"), IntegerField()))
+    elif sort == "findings":
+        qs = qs.annotate(finding_count=Func(F("guard_report__findings"),
+                                            function="jsonb_array_length",
+                                            output_field=IntegerField()))
+    return qs.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["newest"]))
 
 
 def status_counts(brand: Brand) -> list[tuple[str, str, int]]:

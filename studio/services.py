@@ -52,12 +52,22 @@ class TransitionDenied(Exception):
 
 
 class ApprovalDenied(TransitionDenied):
-    """Approval refused: ``code`` is "role", "four_eyes", "blocked" or "state"."""
+    """A review decision (approve, reject, request changes) refused: ``code`` is "role",
+    "four_eyes", "blocked" or "state"."""
 
 
 @dataclass
 class BulkApproval:
     approved: list[Variant] = field(default_factory=list)
+    refused: list[tuple[Variant, str]] = field(default_factory=list)
+
+
+@dataclass
+class BulkDecision:
+    """What a bulk decision did, variant by variant."""
+
+    action: str  # "approved", "rejected" or "changes_requested"
+    done: list[Variant] = field(default_factory=list)
     refused: list[tuple[Variant, str]] = field(default_factory=list)
 
 
@@ -132,6 +142,11 @@ def apply_fix(variant: Variant, *, by, text: str | None = None) -> Variant:
     report = check_text(variant.brand, _normalise(text or variant.text), intent=variant.intent)
     if not report.fixed_text:
         raise TransitionDenied("There is no automatic fix for this text.", code="invalid")
+    still = [f for f in report.fixed_findings if f.severity == "block"]
+    if still:
+        rules = ", ".join(sorted({f.rule for f in still}))
+        raise TransitionDenied(f"The automatic fix would leave blocking findings ({rules}); "
+                               "rewrite the text by hand.", code="blocked")
     rules = ", ".join(sorted({edit.rule for edit in report.fix_diff}))
     return edit_variant(variant, by=by, text=report.fixed_text, note=f"Applied fixes: {rules}")
 
@@ -178,9 +193,20 @@ def approve_variant(variant: Variant, *, by) -> Variant:
     return row
 
 
+def _check_reviewer(row: Variant, *, by, verb: str) -> None:
+    """Roles and four eyes hold for every review decision, not only approval: the person
+    who wrote a version does not judge it, whichever way."""
+    if Role.APPROVER not in roles_for(by, row.brand):
+        raise ApprovalDenied(f"Only an approver can {verb}.", code="role")
+    if by.pk in chain_author_ids([row])[row.root_id or row.pk]:
+        raise ApprovalDenied("You wrote or edited a version of this text; another approver "
+                             "must review it.", code="four_eyes")
+
+
 def _review_decision(variant: Variant, *, by, to: str, action: str, reason: str) -> Variant:
     with transaction.atomic():
         row = _lock(variant)
+        _check_reviewer(row, by=by, verb="reject or request changes")
         if row.status != Status.IN_REVIEW:
             raise TransitionDenied(f"Only a variant in review can be {action.replace('_', ' ')};"
                                    f" this one is {row.get_status_display().lower()}.")
@@ -234,6 +260,27 @@ def bulk_approve(variants: Iterable[Variant], *, by) -> BulkApproval:
     for variant in variants:
         try:
             result.approved.append(approve_variant(variant, by=by))
+        except TransitionDenied as exc:
+            result.refused.append((variant, str(exc)))
+    return result
+
+
+def bulk_decide(variants: Iterable[Variant], *, by, action: str, reason: str = ""
+                ) -> BulkDecision:
+    """Approve, reject or request changes on each variant on its own: every one is checked
+    for roles, four eyes and state, so one refusal never blocks the rest."""
+    if action != "approved" and not reason.strip():
+        raise TransitionDenied("Give a reason: it is shown on every card and sent to the "
+                               "writer.", code="invalid")
+    run = {
+        "approved": lambda v: approve_variant(v, by=by),
+        "rejected": lambda v: reject_variant(v, by=by, reason=reason),
+        "changes_requested": lambda v: request_changes(v, by=by, comment=reason),
+    }[action]
+    result = BulkDecision(action=action)
+    for variant in variants:
+        try:
+            result.done.append(run(variant))
         except TransitionDenied as exc:
             result.refused.append((variant, str(exc)))
     return result

@@ -16,3 +16,5 @@ urlpatterns = [
     path("api/", delivery_api_urls()),
     path("", include("delivery.urls")),
 ]
+
+handler403 = "studio.views.pages.permission_denied"

@@ -16,6 +16,16 @@
     var box = document.getElementById("request-error");
     if (box) { box.textContent = "The studio could not be reached. Check your connection."; box.hidden = false; }
   });
+  // The brand menu is a <details>, open in the HTML: a tap-to-open list on phones, always
+  // open on wide screens. Without this script every item simply stays in view.
+  document.documentElement.classList.add("js");
+  var wide = window.matchMedia("(min-width: 701px)");
+  function syncMenus() {
+    document.querySelectorAll("details.menu").forEach(function (menu) { menu.open = wide.matches; });
+  }
+  syncMenus();
+  wide.addEventListener("change", syncMenus);
+  document.addEventListener("htmx:historyRestore", syncMenus);
   document.addEventListener("htmx:beforeRequest", function () {
     var box = document.getElementById("request-error");
     if (box) { box.hidden = true; }

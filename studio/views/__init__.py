@@ -1,15 +1,17 @@
 """Studio views, one module per page; ``studio.views.<name>`` keeps working for URLs."""
 
+from studio.views.apikeys import api_keys, revoke_key
 from studio.views.audit import audit, audit_csv, variant_detail
 from studio.views.delivery import outbox, performance
 from studio.views.edit import check, edit, fix
 from studio.views.generate import generate, generation
-from studio.views.guardrails import guardrails, test_guardrails
+from studio.views.guardrails import guardrails, guardrails_impact, test_guardrails
 from studio.views.guidelines import guidelines
 from studio.views.pages import brand_home, favicon, healthz, home, root
 from studio.views.queue import (
     approve,
     bulk_approve,
+    bulk_decide,
     comment,
     queue,
     reject,
@@ -19,8 +21,8 @@ from studio.views.queue import (
 )
 
 __all__ = [
-    "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "check", "comment", "edit",
-    "favicon", "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home",
-    "outbox", "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
+    "api_keys", "revoke_key", "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide", "check", "comment", "edit",
+    "favicon", "fix", "generate", "generation", "guardrails", "guardrails_impact", "guidelines", "healthz", "home", "outbox",
+    "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
     "test_guardrails", "variant_detail",
 ]

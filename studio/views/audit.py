@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from copygen.models import VariantEvent
@@ -23,7 +24,14 @@ from studio.selectors import (
     event_actions,
     variant_decisions,
 )
-from studio.views.common import build_cards, get_variant, page_context, policy_facts, report_view
+from studio.views.common import (
+    build_cards,
+    get_variant,
+    page_context,
+    policy_facts,
+    render_swappable,
+    report_view,
+)
 from studio.views.delivery import summarized_pools
 
 SENDS_SHOWN = 50  # the newest; the count says how many more exist
@@ -48,9 +56,8 @@ def audit(request, slug: str):
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    template = "studio/audit.html#events" if request.htmx else "studio/audit.html"
-    return render(request, template, page_context(access, "audit", form=form, page=page,
-                                                  query=query.urlencode()))
+    return render_swappable(request, "studio/audit.html", "events", page_context(
+        access, "audit", form=form, page=page, query=query.urlencode()))
 
 
 @login_required
@@ -69,10 +76,10 @@ def audit_csv(request, slug: str):
     return response
 
 
-def _evidence(variant, max_segments: int) -> list[dict]:
+def _evidence(variant, facts) -> list[dict]:
     rows, previous = [], None
     for row in chain_of(variant).select_related("author", "approved_by"):
-        rows.append({"row": row, "check": report_view(row.guard_report, row.text, max_segments),
+        rows.append({"row": row, "check": report_view(row.guard_report, row.text, facts),
                      "diff": presenters.word_diff(previous.text, row.text) if previous else []})
         previous = row
     return list(reversed(rows))
@@ -97,13 +104,20 @@ def variant_detail(request, slug: str, pk: int):
     """The evidence page: every version with its checks, citations, events, comments, the
     sends that used it and what the bandit believes about it."""
     access = get_brand_access(request.user, slug, "view")
-    variant = get_variant(access, pk)
+    return render(request, "studio/variant.html",
+                  detail_context(request, access, get_variant(access, pk)))
+
+
+def detail_context(request, access, variant, **card_extra) -> dict:
+    """The evidence page's context; ``card_extra`` carries a refused decision's bound form
+    so the page shows it with its error."""
     chain = chain_of(variant)
-    max_segments, _version = policy_facts(access)
-    return render(request, "studio/variant.html", page_context(
+    facts = policy_facts(access)
+    return page_context(
         access, "queue", variant=variant, card=build_cards([variant], access, request.user)[0],
-        versions=_evidence(variant, max_segments),
+        versions=_evidence(variant, facts),
         events=VariantEvent.objects.filter(variant__in=chain).select_related("actor"),
         comments=Comment.objects.filter(variant__in=chain).select_related("author", "variant"),
-        comment_form=CommentForm(), reason_form=ReasonForm(), here=request.path,
-        **_delivery_evidence(access, variant, chain)))
+        comment_form=CommentForm(), reason_form=ReasonForm(),
+        here=reverse("studio:variant", args=[access.brand.slug, variant.pk]),
+        **_delivery_evidence(access, variant, chain), **card_extra)

@@ -23,7 +23,7 @@ from studio.forms import OutboxFilterForm
 from studio.performance import PoolStats, daily_series, seeded_rng, summarize_pool
 from studio.permissions import get_brand_access
 from studio.selectors import has_outbox, outbox_messages, pool_counts, sends_per_day
-from studio.views.common import page_context
+from studio.views.common import page_context, render_swappable
 
 CHART_DAYS = 14
 OUTBOX_PAGE_SIZE = 50
@@ -63,7 +63,6 @@ def outbox(request, slug: str):
     page = Paginator(messages, OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    template = "studio/outbox.html#messages" if request.htmx else "studio/outbox.html"
-    return render(request, template, page_context(
+    return render_swappable(request, "studio/outbox.html", "messages", page_context(
         access, "outbox", form=form, page=page, query=query.urlencode(),
         has_any=page.paginator.count > 0 or has_outbox(access.brand)))

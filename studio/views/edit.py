@@ -25,10 +25,10 @@ def _versions(variant) -> list[dict]:
 
 
 def _edit_context(access, variant, form, text: str, error: str = "") -> dict:
-    max_segments, _version = policy_facts(access)
+    facts = policy_facts(access)
     report = check_text(access.brand, text, intent=variant.intent).to_dict()
     return page_context(access, "queue", variant=variant, form=form, checked_text=text,
-                        check=report_view(report, text, max_segments), error=error,
+                        check=report_view(report, text, facts), error=error,
                         editable=variant.status in services.EDITABLE and variant.is_current,
                         versions=_versions(variant))
 
@@ -62,8 +62,9 @@ def check(request, slug: str, pk: int):
     form = TextForm(request.POST)
     text = form.cleaned_data["text"] if form.is_valid() else request.POST.get("text", "")
     context = _edit_context(access, variant, form, text.replace("\r\n", "\n"))
-    template = "studio/edit.html#check-panel" if request.htmx else "studio/edit.html"
-    return render(request, template, context)
+    if request.htmx:  # the panel, and the summary under the text out of band
+        return render(request, "studio/edit.html#check-panel", context | {"oob": True})
+    return render(request, "studio/edit.html", context)
 
 
 @login_required

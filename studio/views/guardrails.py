@@ -9,13 +9,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from brandguard.models import BrandPolicy
-from brandguard.services import current_offers
+from brandguard.services import current_offers, draft_policy
 from studio import presenters, services
 from studio.forms import TextForm
 from studio.guardrail_forms import GuardrailsForm, initial_from
 from studio.permissions import get_brand_access
-from studio.selectors import check_text
-from studio.views.common import page_context, policy_facts, report_view
+from studio.selectors import approved_failing, check_text
+from studio.views.common import facts_from_rules, page_context, policy_facts, report_view
 
 
 def _history(brand) -> list[dict]:
@@ -23,9 +23,10 @@ def _history(brand) -> list[dict]:
                 .order_by("version"))
     history, previous = [], None
     for row in rows:
-        before: dict = {"rules": previous.rules, "offers": previous.offers} if previous else {}
-        diff = presenters.json_diff(before, {"rules": row.rules, "offers": row.offers})
-        history.append({"row": row, "diff": diff})
+        before: dict | None = ({"rules": previous.rules, "offers": previous.offers}
+                               if previous else None)
+        changes = presenters.policy_changes(before, {"rules": row.rules, "offers": row.offers})
+        history.append({"row": row, "changes": changes, "first": previous is None})
         previous = row
     return list(reversed(history))
 
@@ -66,18 +67,38 @@ def test_guardrails(request, slug: str):
     if test_form.is_valid():
         text = test_form.cleaned_data["text"].replace("\r\n", "\n")
         if rules is not None:
-            max_segments, against = int(rules["max_segments"]), AGAINST_DRAFT
+            facts, against = facts_from_rules(access.brand, rules, None), AGAINST_DRAFT
         else:
-            max_segments, version = policy_facts(access)
-            against = _saved_policy(version, invalid_draft=draft is not None)
+            facts = policy_facts(access)
+            against = _saved_policy(facts.version, invalid_draft=draft is not None)
         report = report_view(check_text(access.brand, text, draft_rules=rules).to_dict(), text,
-                             max_segments)
+                             facts)
         report["against"] = against
     if request.htmx:
         return render(request, "studio/guardrails.html#test-report",
                       page_context(access, "guardrails", test=report, test_form=test_form))
     form = draft if draft is not None else GuardrailsForm(initial=_saved_initial(access))
     return render(request, "studio/guardrails.html", _context(access, form, test_form, report))
+
+
+@login_required
+@require_POST
+def guardrails_impact(request, slug: str):
+    """Which approved variants the policy as edited in the form (posted along, not saved)
+    would send back to review if it were saved now."""
+    access = get_brand_access(request.user, slug, "manage_policy")
+    draft = GuardrailsForm(request.POST)
+    impact = None
+    if draft.is_valid():
+        policy = draft_policy(access.brand, draft.rules())
+        impact = [{"variant": v, "reason": services.blocking_reason(report)}
+                  for v, report in approved_failing(access.brand, policy)]
+    if request.htmx:
+        return render(request, "studio/guardrails.html#impact",
+                      page_context(access, "guardrails", impact=impact, impact_checked=True))
+    return render(request, "studio/guardrails.html",
+                  _context(access, draft, TextForm()) | {"impact": impact,
+                                                         "impact_checked": True})
 
 
 AGAINST_DRAFT = "the policy as edited in the form (not saved yet)"
@@ -91,4 +112,5 @@ def _saved_policy(version: int | None, *, invalid_draft: bool) -> str:
 
 def _saved_initial(access) -> dict:
     row = BrandPolicy.objects.current_for(access.brand)
-    return initial_from(row.rules if row else {}, current_offers(access.brand))
+    return initial_from(row.rules if row else {}, current_offers(access.brand),
+                        website_domain=access.brand.website_domain)

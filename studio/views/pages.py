@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from copygen.models import VariantEvent
 from studio.models import Role
-from studio.permissions import brands_for, get_brand_access
+from studio.permissions import ActionDenied, BrandAccess, brands_for, get_brand_access, roles_for
 from studio.selectors import coverage, status_counts
 from studio.views.common import page_context
 
@@ -56,3 +56,36 @@ def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "studio/brand_home.html", page_context(
         access, "home", role_labels=roles, counts=status_counts(access.brand),
         stages=stages, coverage_rows=rows, events=events))
+
+
+# What each role is here for, for the 403 page's "what you can do instead".
+ROLE_CAN = {
+    Role.COPYWRITER: "generate variants, edit them and submit them for review",
+    Role.APPROVER: "approve, reject or send back the variants in review that you did not write",
+    Role.BRAND_MANAGER: "set the guardrails, upload guidelines and manage API keys",
+}
+
+
+def _access_from_url(request) -> BrandAccess | None:
+    """The brand of the page that refused, if the user belongs to it: the 403 page keeps
+    that brand's navigation."""
+    slug = getattr(request.resolver_match, "kwargs", {}).get("slug")
+    if not slug or not request.user.is_authenticated:
+        return None
+    from brandguard.models import Brand
+
+    brand = Brand.objects.filter(slug=slug).first()
+    roles = roles_for(request.user, brand) if brand else frozenset()
+    return BrandAccess(brand=brand, roles=roles) if brand and roles else None
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    """403 in plain words: what was refused, who may do it, and what this person can do."""
+    access = exception.access if isinstance(exception, ActionDenied) else _access_from_url(
+        request)
+    message = str(exception) if exception and str(exception) else "Your role does not allow this."
+    context: dict = {"message": message}
+    if access is not None:
+        context |= page_context(access, "", role_labels=sorted(Role(r).label for r in access.roles),
+                                can=[ROLE_CAN[Role(r)] for r in sorted(access.roles)])
+    return render(request, "403.html", context, status=403)

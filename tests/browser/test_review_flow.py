@@ -67,6 +67,10 @@ def _generate(page, shoot, llm_server):
     done.click()
     expect(page.locator("article.vcard")).to_have_count(2)
     expect(page.locator("article.vcard").first).to_contain_text("loopback-model")
+    # The phone preview: the brand's sample values, the link as the short link it becomes.
+    bubble = page.locator("article.vcard").first.locator(".phone .bubble")
+    expect(bubble).to_contain_text("Jordan")
+    expect(bubble.locator(".sample.link")).to_have_text(re.compile(r"/l/x{10}$"))
     shoot(page, "04-queue-generated")
 
 
@@ -79,12 +83,19 @@ def _edit_fix_submit(page, shoot) -> int:
     panel = page.locator("#check-panel")
     expect(panel).to_contain_text("BRAND_ID")  # the live check followed the typing
     expect(panel.locator("ins").first).to_have_text("Summit Outfitters: ")
+    expect(panel.locator(".phone .bubble")).to_have_text(
+        "your tent is waiting in your cart. Reply STOP to opt out")
     editor.press_sequentially(" cheap", delay=5)
     expect(panel.locator("mark.block")).to_have_attribute("title", re.compile("BANNED_PHRASE"))
+    # "cheap" sits in the opt-out sentence: no safe edit removes it, and the page says so.
+    expect(panel.locator(".fix-verdict")).to_contain_text("Needs a human rewrite")
+    expect(panel.get_by_role("button", name="Apply fix as a new version")).to_be_disabled()
+    expect(panel).not_to_contain_text("Result, which passes")
     shoot(page, "05-edit-live-check")
     for _ in range(6):
         editor.press("Backspace")
     expect(panel).not_to_contain_text("BANNED_PHRASE")
+    expect(panel.get_by_role("button", name="Apply fix as a new version")).to_be_enabled()
     page.get_by_role("button", name="Apply fix as a new version").click()
     expect(page.locator(".flash")).to_contain_text("Fix applied as version 2 (Draft)")
     latest = page.locator(".versions > li").first
@@ -119,13 +130,17 @@ def test_copywriter_approver_and_manager_complete_the_review_flow(
     card = avery.locator(f"#variant-{pk}")
     shoot(avery, "08-queue-approver")
     card.get_by_role("button", name="Approve").click()
-    expect(card.locator(".status")).to_have_text("Approved")
+    expect(card).to_contain_text("approved and left this list")  # the list is "In review"
     assert Variant.objects.get(pk=pk).approved_by.username == "avery"
 
     morgan = _login(open_page, live_server, "morgan")
     morgan.get_by_role("link", name="Guardrails").click()
     banned = morgan.get_by_label("Banned phrases")
     banned.fill(banned.input_value() + "\ntent")
+    # Before saving, the page says which approved variant the edit would send back.
+    impact = morgan.locator("#impact")
+    expect(impact.locator("#impact-count")).to_contain_text("would send 1 approved variant")
+    expect(impact.get_by_role("link", name=re.compile(f"#{pk} "))).to_be_visible()
     morgan.get_by_label("What changed and why").fill("Tents are called shelters now")
     shoot(morgan, "09-guardrails")
     morgan.get_by_role("button", name="Save new policy version").click()

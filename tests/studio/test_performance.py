@@ -201,7 +201,7 @@ def test_performance_shows_an_honest_empty_state_without_sends(client, brand, ap
     response = _get(client, approver, "performance", brand)
     body = response.content.decode()
     assert response.status_code == 200
-    assert "No sends yet — data appears once automated flows call the decision API" in body
+    assert "No sends yet — results appear once your automated flows send" in body
     assert f"create_api_key --brand {brand.slug}" in body and "/api/v1/decisions" in body
     assert "<svg" not in body and "Cart abandonment · Active (1 approved)" in body
 
