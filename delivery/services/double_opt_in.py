@@ -95,6 +95,11 @@ def send_confirmation(request_id: int, *, now: datetime | None = None) -> tuple[
     previous = request.text_status
     if previous not in (ConsentRequest.TextStatus.QUEUED, ConsentRequest.TextStatus.UNKNOWN):
         return "skipped", None
+    if previous == ConsentRequest.TextStatus.UNKNOWN and request.claimed_at is not None:
+        # Let a slow create land before looking it up, or the lookup could miss it.
+        wait = (request.claimed_at + RECONCILE_AFTER - now).total_seconds()
+        if wait > 0:
+            return "retry", int(wait) + 1
     if not _claim(request, previous, now):
         return "skipped", None  # another delivery of the task got there first
     if request.status != ConsentRequest.Status.PENDING or request.contact.opted_out:
