@@ -35,3 +35,11 @@ def send_consent_confirmation(self, request_id: int) -> str:
     if retry_in is not None:
         raise self.retry(countdown=retry_in)
     return outcome
+
+
+@shared_task(name="delivery.run_contact_import", acks_late=True)
+def run_contact_import(import_id: int) -> str:
+    """A studio upload: the import is idempotent, so a redelivery changes nothing twice."""
+    from delivery.services.imports import run_import
+
+    return run_import(import_id).status
