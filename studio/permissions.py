@@ -29,6 +29,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "manage_guidelines": frozenset({Role.BRAND_MANAGER}),
     "view_audit": frozenset(Role.values),
     "view_performance": frozenset(Role.values),
+    "view_contacts": frozenset(Role.values),
+    "manage_contacts": frozenset({Role.BRAND_MANAGER}),
 }
 
 

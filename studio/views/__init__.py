@@ -1,5 +1,15 @@
 """Studio views, one module per page; ``studio.views.<name>`` keeps working for URLs."""
 
+from studio.views.audience import (
+    contact,
+    contact_erase,
+    contact_export,
+    contact_import,
+    contact_import_detail,
+    contact_import_report,
+    contact_opt_out,
+    contacts,
+)
 from studio.views.audit import audit, audit_csv, variant_detail
 from studio.views.delivery import outbox, performance
 from studio.views.edit import check, edit, fix
@@ -19,7 +29,8 @@ from studio.views.queue import (
 )
 
 __all__ = [
-    "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "check", "comment", "edit",
+    "approve", "audit", "contact", "contact_erase", "contact_export", "contact_import",
+    "contact_import_detail", "contact_import_report", "contact_opt_out", "contacts", "audit_csv", "brand_home", "bulk_approve", "check", "comment", "edit",
     "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home", "outbox",
     "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
     "test_guardrails", "variant_detail",
