@@ -32,6 +32,15 @@ class ConsentSummary:
     source: str | None
     reason: str | None
 
+    @property
+    def label(self) -> str:
+        return {"granted": "Granted", "pending": "Waiting for the person's Y",
+                "revoked": "Revoked", "opted_out": "Opted out", "none": "None"}[self.state]
+
+    @property
+    def source_label(self) -> str:
+        return str(ConsentEvent.Source(self.source).label) if self.source else ""
+
     def as_dict(self) -> dict[str, Any]:
         return {"state": self.state, "since": self.since, "source": self.source}
 
