@@ -219,7 +219,7 @@ def erase_contact(contact: Contact, *, now: datetime | None = None, detail: str 
     and short-link destinations), events, inbound message bodies, unconfirmed consent
     requests. Stays: the number and the consent ledger (proof against a TCPA claim, which may
     come for 4 years), and the opt-out: the contact is opted out and held, so nothing is ever
-    texted to the number again by mistake (docs/domain.md, README "Bringing your audience")."""
+    texted to the number again by mistake (README "Bringing your audience")."""
     now = now or timezone.now()
     with transaction.atomic():
         opt_out_contact(contact, at=now, source=ConsentEvent.Source.SUPPORT,
