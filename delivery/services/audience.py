@@ -145,7 +145,9 @@ def _apply_consent(result: Upserted, proof: Proof, *, double_opt_in: bool | None
                              now=now)
         return
     wants_doi = settings.double_opt_in if double_opt_in is None else double_opt_in
-    if (wants_doi and proof.source == ConsentEvent.Source.WEB_FORM
+    # Someone opted out by STOP is never sent a confirmation (Twilio would refuse it with
+    # 21610 anyway): the grant goes into the ledger as history and only START lifts the STOP.
+    if (wants_doi and proof.source == ConsentEvent.Source.WEB_FORM and not contact.opted_out
             and not _consent_effective(contact)):
         result.pending = request_confirmation(contact, proof, now=now, settings=settings)
         return

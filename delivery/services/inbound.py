@@ -73,7 +73,9 @@ def handle_inbound(
             return InboundResult(None, None, duplicate=True)
         brands = resolve_brands(to_phone=to_phone, messaging_service_sid=messaging_service_sid,
                                 from_phone=from_phone)
-        contacts = _contacts(brands, from_phone, create=verdict.kind == "opt_out")
+        # A START from a new number at a brand's own sender is a keyword sign-up (the
+        # message is the proof); a STOP from a stranger is remembered.
+        contacts = _contacts(brands, from_phone, create=verdict.kind in ("opt_out", "opt_in"))
         confirmed = (confirm_from_reply(contacts, message_sid=sid, at=now)
                      if is_confirmation_reply(body) else [])
         reply: str | None

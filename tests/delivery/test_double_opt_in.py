@@ -15,7 +15,7 @@ from tests.delivery.conftest import SERVICE_SID, phone_open_now
 from tests.delivery.test_api import ask, error_of
 from tests.delivery.test_contacts_api import get, grant, post
 from tests.delivery.test_webhooks import BASE, TOKEN, inbound, reply_text
-from tests.factories import CONSENT_TEXT, make_delivery_settings
+from tests.factories import CONSENT_TEXT, make_contact, make_delivery_settings
 
 
 @pytest.fixture(autouse=True)
@@ -148,3 +148,30 @@ def test_the_confirmation_reaches_twilio_once_even_after_a_timeout(
     request.refresh_from_db()
     assert (request.text_status, request.provider_sid) == ("sent", twilio.messages[0].sid)
     assert send_confirmation(request.pk) == ("skipped", None)
+
+
+def test_start_from_a_new_number_at_the_brands_sender_signs_them_up(client, api_key,
+                                                                     pool_brand):
+    make_delivery_settings(pool_brand, sender_number="+15017122661")
+    phone = phone_open_now()
+    answer = inbound(client, "START", phone=phone, sid="SM" + "d" * 32)
+    assert "subscribed" in reply_text(answer)
+    grant_row = ConsentEvent.objects.get(phone=phone)
+    assert (grant_row.kind, grant_row.source) == ("granted", "keyword")
+    assert grant_row.inbound_message_sid == "SM" + "d" * 32
+    assert ask(client, api_key, phone).json()["eligibility"]["status"] == "allow"
+
+
+def test_start_to_a_shared_sender_from_a_stranger_creates_nobody(client, pool_brand):
+    inbound(client, "START", phone="+12125550166")
+    assert not Contact.objects.filter(phone="+12125550166").exists()
+
+
+def test_a_form_after_stop_sends_no_confirmation_and_stays_opted_out(
+        client, api_key, doi_brand, django_capture_on_commit_callbacks):
+    phone = phone_open_now()
+    make_contact(doi_brand, phone, consent=False)
+    inbound(client, "STOP", phone=phone)
+    body, queued = sign_up(client, api_key, phone, django_capture_on_commit_callbacks)
+    assert body["consent"]["state"] == "opted_out" and queued == []
+    assert not ConsentRequest.objects.filter(phone=phone).exists()
