@@ -126,6 +126,13 @@ def create_event(request: HttpRequest, payload: EventIn):
     return Status(202, {"event_id": event.event_id, "duplicate": not created})
 
 
+# The contacts routes live in their own module; mounted here so they share the key, the
+# exception handlers (typed 4xx) and the OpenAPI document.
+from delivery.contacts_api import router as contacts_router  # noqa: E402
+
+api.add_router("/v1/contacts", contacts_router)
+
+
 def _typed_405(view):
     # ninja answers a wrong method with a plain-text 405; keep every 4xx typed.
     @wraps(view)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+from phonenumbers import phonenumberutil as pn_util
 from phonenumbers import timezone as pn_timezone
 
 from delivery.area_code_zones import zones_for_area_code
@@ -106,19 +107,37 @@ def parse_phone(raw: str, *, allow_invalid: bool = False) -> PhoneFacts:
     longer knows) comes back with valid=False so the caller can hold it for review.
     """
     number = _parse(raw)
-    valid = phonenumbers.is_valid_number(number)
+    region = phonenumbers.region_code_for_number(number)
+    valid = region is not None and phonenumbers.is_valid_number_for_region(number, region)
     if not valid and not allow_invalid:
         raise InvalidPhone(f"{raw.strip()!r} is not an assigned phone number range")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    kind = _number_type(number, region)
+    geographic = phonenumbers.is_number_type_geographical(kind, number.country_code or 0)
     return PhoneFacts(
         e164=e164,
         valid=valid,
-        number_type=_TYPE_NAMES.get(phonenumbers.number_type(number), "UNKNOWN"),
-        region=phonenumbers.region_code_for_number(number),
-        time_zones=_zones(number) if valid else (),
+        number_type=_TYPE_NAMES.get(kind, "UNKNOWN"),
+        region=region,
+        time_zones=_zones(number, kind, geographic) if valid else (),
         us_state=state_for_area_code(e164[2:5]) if number.country_code == 1 else None,
-        geographic=valid and phonenumbers.is_number_geographical(number),
+        geographic=valid and geographic,
     )
+
+
+# phonenumbers' is_valid_number, number_type, region_code_for_number, is_number_geographical
+# and time_zones_for_number each look the region up again; for +1 that is a scan of some 25
+# regions' patterns, most of a parse's cost (an import parses thousands of numbers a second).
+# These do the same with the region found once; test_phones holds them equal to the public
+# functions.
+
+def _number_type(number: phonenumbers.PhoneNumber, region: str | None) -> int:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        number.country_code or 0, region or "")
+    if metadata is None:
+        return PhoneNumberType.UNKNOWN
+    national = phonenumbers.national_significant_number(number)
+    return pn_util._number_type_helper(national, metadata)
 
 
 def _parse(raw: str) -> phonenumbers.PhoneNumber:
@@ -141,11 +160,16 @@ def _parse(raw: str) -> phonenumbers.PhoneNumber:
     return number
 
 
-def _zones(number: phonenumbers.PhoneNumber) -> tuple[str, ...]:
+def _zones(number: phonenumbers.PhoneNumber, kind: int, geographic: bool) -> tuple[str, ...]:
     """The library's zones for the number's prefix, united with every zone its NANP area
     code touches (delivery.area_code_zones): the library names one zone for +1 850, but
     the panhandle keeps both Central and Eastern time, and quiet hours must hold in both."""
-    zones = set(pn_timezone.time_zones_for_number(number))
+    if kind == PhoneNumberType.UNKNOWN:
+        return ()
+    if geographic:
+        zones = set(pn_timezone.time_zones_for_geographical_number(number))
+    else:
+        zones = set(pn_timezone._country_level_time_zones_for_number(number))
     if number.country_code == 1:
         zones.update(zones_for_area_code(str(number.national_number)[:3]))
     # Normalise "unknown" to an empty tuple so callers test one thing: `if not zones`.

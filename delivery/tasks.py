@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from delivery.services.double_opt_in import MAX_ATTEMPTS as CONFIRM_ATTEMPTS
+from delivery.services.double_opt_in import send_confirmation
 from delivery.services.sending import MAX_ATTEMPTS, deliver, sweep_stalled_sends
 
 
@@ -23,3 +25,21 @@ def deliver_send(self, send_id: int) -> str:
 def sweep_stalled_sends_task() -> int:
     """Periodic safety net; add it to the beat schedule in studio/celery.py."""
     return len(sweep_stalled_sends())
+
+
+@shared_task(bind=True, name="delivery.send_consent_confirmation", acks_late=True,
+             max_retries=CONFIRM_ATTEMPTS + 3)
+def send_consent_confirmation(self, request_id: int) -> str:
+    """The double opt-in confirmation text: claimed once, sent once (the service decides)."""
+    outcome, retry_in = send_confirmation(request_id)
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)
+    return outcome
+
+
+@shared_task(name="delivery.run_contact_import", acks_late=True)
+def run_contact_import(import_id: int) -> str:
+    """A studio upload: the import is idempotent, so a redelivery changes nothing twice."""
+    from delivery.services.imports import run_import
+
+    return run_import(import_id).status

@@ -30,6 +30,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "view_audit": frozenset(Role.values),
     "view_performance": frozenset(Role.values),
     "manage_api_keys": frozenset({Role.BRAND_MANAGER}),
+    "view_contacts": frozenset(Role.values),
+    "manage_contacts": frozenset({Role.BRAND_MANAGER}),
 }
 
 # Each action in the words of the 403 page: what it is, and who may do it.

@@ -1,5 +1,6 @@
 """Contacts, consent, decisions and sends. One module per family; import from here."""
 
+from delivery.models.audience import ConsentRequest, ContactImport
 from delivery.models.config import ApiKey, ApiRateBucket, DeliverySettings
 from delivery.models.contacts import ConsentEvent, Contact, InboundMessage
 from delivery.models.decisions import ArmState, Decision, Event, ShortLink
@@ -10,7 +11,9 @@ __all__ = [
     "ApiRateBucket",
     "ArmState",
     "ConsentEvent",
+    "ConsentRequest",
     "Contact",
+    "ContactImport",
     "Decision",
     "DeliverySettings",
     "Event",

@@ -38,6 +38,10 @@ class DeliverySettings(models.Model):
     # the number the person texted. Blank means the account-wide sender is shared.
     messaging_service_sid = models.CharField(max_length=64, blank=True)
     sender_number = models.CharField(max_length=16, blank=True)
+    # Double opt-in: a web-form grant only counts once the person replies Y to a confirmation
+    # text, within this many hours.
+    double_opt_in = models.BooleanField(default=False)
+    double_opt_in_window_hours = models.PositiveSmallIntegerField(default=72)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -61,6 +65,8 @@ class DeliverySettings(models.Model):
                 condition=Q(penalty_window_days__gte=1) & Q(attribution_window_days__gte=1),
                 name="settings_windows_positive",
             ),
+            models.CheckConstraint(condition=Q(double_opt_in_window_hours__gte=1),
+                                   name="settings_doi_window_positive"),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,12 @@ class Contact(models.Model):
     opted_out_at = models.DateTimeField(null=True, blank=True)
     hold_for_review = models.BooleanField(default=False)
     review_reason = models.CharField(max_length=200, blank=True)
+    # Double opt-in: a form grant waits for the person's Y until this instant (then it has
+    # expired). Read with the contact by every decision, so "pending" costs no extra query.
+    consent_pending_until = models.DateTimeField(null=True, blank=True)
+    # Erased on request: personal data is gone; the number and its consent ledger stay so
+    # that nothing is ever texted to it again by mistake.
+    erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -90,11 +90,14 @@ def opt_out_contact(
     the provider, so an opt-out is recorded either before the re-check (which then refuses)
     or after the call finished, never between them (issue 5: no provider call after STOP).
     """
+    from delivery.services.double_opt_in import cancel_pending_requests
     from delivery.services.rewards import penalize_recent_send
 
     with transaction.atomic():
         locked = Contact.objects.select_for_update().get(pk=contact.pk)
         changed = not locked.opted_out
+        if locked.consent_pending_until is not None:
+            cancel_pending_requests(locked)  # a Y after this STOP confirms nothing
         if changed:
             Contact.objects.filter(pk=locked.pk).update(opted_out=True, opted_out_at=at)
         if changed or source == ConsentEvent.Source.KEYWORD:

@@ -34,6 +34,7 @@ from delivery.services.rendering import guard_rendered, missing_fields, render, 
 
 # Service-level reasons, beside the pure module's stable codes (delivery.eligibility).
 HELD_FOR_REVIEW = "HELD_FOR_REVIEW"
+CONSENT_PENDING = "CONSENT_PENDING"
 NO_APPROVED_VARIANT = "NO_APPROVED_VARIANT"
 CONTENT_BLOCKED = "CONTENT_BLOCKED"
 
@@ -52,6 +53,10 @@ def check_eligibility(
         policy=settings.policy, subject=intent,
         suppressed=is_suppressed(contact, intent=intent),
     )
+    pending_until = contact.consent_pending_until
+    if verdict.reason == eligibility.NO_CONSENT and pending_until and now < pending_until:
+        return eligibility.Decision("deny", CONSENT_PENDING, None,
+                                    "waiting for the person's Y to the confirmation text")
     if verdict.status != "deny" and contact.hold_for_review:
         return eligibility.Decision("deny", HELD_FOR_REVIEW, None,
                                     contact.review_reason or "held for human review", True)

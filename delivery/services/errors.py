@@ -55,3 +55,25 @@ class RateLimited(DeliveryError):
         super().__init__(message)
         self.retry_after = retry_after
         self.limit = limit
+class ConsentProofMismatch(DeliveryError):
+    """The hash given does not match the consent text given: the proof contradicts itself."""
+
+    code = "consent_proof_mismatch"
+
+
+class ContactNotFound(DeliveryError):
+    code = "contact_not_found"
+    status = 404
+
+
+class ContactErased(DeliveryError):
+    """The person asked to be erased: their number stays suppressed, nothing re-adds them."""
+
+    code = "contact_erased"
+    status = 409
+
+
+class ConfirmationBlocked(DeliveryError):
+    """The brand's double opt-in confirmation text fails its own compliance checks."""
+
+    code = "confirmation_blocked"

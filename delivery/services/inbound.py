@@ -19,6 +19,7 @@ from delivery.services.contacts import (
     opt_out_contact,
     register_contact,
 )
+from delivery.services.double_opt_in import confirm_from_reply, is_confirmation_reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +73,16 @@ def handle_inbound(
             return InboundResult(None, None, duplicate=True)
         brands = resolve_brands(to_phone=to_phone, messaging_service_sid=messaging_service_sid,
                                 from_phone=from_phone)
-        contacts = _contacts(brands, from_phone, create=verdict.kind == "opt_out")
-        reply = _act(verdict.kind, verdict.matched or "", brands, contacts, message, now)
+        # A START from a new number at a brand's own sender is a keyword sign-up (the
+        # message is the proof); a STOP from a stranger is remembered.
+        contacts = _contacts(brands, from_phone, create=verdict.kind in ("opt_out", "opt_in"))
+        confirmed = (confirm_from_reply(contacts, message_sid=sid, at=now)
+                     if is_confirmation_reply(body) else [])
+        reply: str | None
+        if confirmed:
+            reply = opt_in_reply([c.brand for c in confirmed])
+        else:
+            reply = _act(verdict.kind, verdict.matched or "", brands, contacts, message, now)
         InboundMessage.objects.filter(pk=message.pk).update(
             brand=brands[0] if len(brands) == 1 else None, handled=True, reply_body=reply or "")
     return InboundResult(message, reply)

@@ -38,6 +38,22 @@ class Provider(Protocol):
 
     def find(self, send: Send) -> Handover | None: ...
 
+    def send_text(self, text: Text, *, now: datetime, service: str = "") -> Handover: ...
+
+    def find_text(self, text: Text) -> Handover | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A transactional text (the double opt-in confirmation): no decision, no Send row; the
+    caller's own row holds `key` and claims it before the call, as a Send does."""
+
+    brand_id: int
+    to: str
+    body: str
+    key: str
+    created_at: datetime
+
 
 class ConsoleProvider:
     name: str = Send.Provider.CONSOLE.value
@@ -56,8 +72,24 @@ class ConsoleProvider:
         return Handover(sid=_console_sid(send), status=Send.Status.SENT) if row else None
 
 
+    def send_text(self, text: Text, *, now: datetime, service: str = "") -> Handover:
+        OutboxMessage.objects.create(brand_id=text.brand_id, to_phone=text.to, body=text.body,
+                                     kind=OutboxMessage.Kind.SENT, created_at=now)
+        return Handover(sid=_sid_for(text.key), status=Send.Status.SENT, latency_ms=0)
+
+    def find_text(self, text: Text) -> Handover | None:
+        found = OutboxMessage.objects.filter(
+            brand_id=text.brand_id, to_phone=text.to, body=text.body, send__isnull=True,
+            kind=OutboxMessage.Kind.SENT, created_at__gte=text.created_at).exists()
+        return Handover(sid=_sid_for(text.key), status=Send.Status.SENT) if found else None
+
+
 def _console_sid(send: Send) -> str:
-    return "CO" + uuid.uuid5(uuid.NAMESPACE_URL, send.idempotency_key).hex
+    return _sid_for(send.idempotency_key)
+
+
+def _sid_for(key: str) -> str:
+    return "CO" + uuid.uuid5(uuid.NAMESPACE_URL, key).hex
 
 
 class TwilioProvider:
@@ -81,6 +113,22 @@ class TwilioProvider:
         since = send.created_at - RECONCILE_SLACK
         for message in self.client.find_messages(to=send.to_phone, created_after=since):
             if message.body == send.body:
+                return Handover(sid=message.sid, status=message.status)
+        return None
+
+
+    def send_text(self, text: Text, *, now: datetime, service: str = "") -> Handover:
+        # No status callback: the row is not a Send, and a callback for an unknown SID is
+        # answered 200 and dropped anyway.
+        sent = self.client.send_sms(to=text.to, body=text.body,
+                                    messaging_service_sid=service or None)
+        return Handover(sid=sent.sid, status=sent.status, segments=sent.segments,
+                        latency_ms=sent.latency_ms)
+
+    def find_text(self, text: Text) -> Handover | None:
+        since = text.created_at - RECONCILE_SLACK
+        for message in self.client.find_messages(to=text.to, created_after=since):
+            if message.body == text.body:
                 return Handover(sid=message.sid, status=message.status)
         return None
 

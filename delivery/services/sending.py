@@ -278,3 +278,21 @@ def _reconcile(send: Send, provider: Provider, now: datetime) -> Outcome | None:
     _handed_over(send, found, now, provider.name, validity=None)
     count_trial(send.decision, at=now)
     return Outcome("reconciled")
+
+
+def cancel_send(send: Send, *, reason: str, detail: str = "", now: datetime | None = None
+                ) -> bool:
+    """Cancel a send that is still waiting (pending) for `reason` (a stable code such as
+    OPTED_OUT or ERASED). True if it was canceled. A send a worker has claimed is left to
+    that worker: it re-checks eligibility under the contact's lock before the call, so an
+    opt-out recorded first makes it cancel itself."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        changed = Send.objects.filter(pk=send.pk, status=Send.Status.PENDING).update(
+            status=Send.Status.CANCELED, error_message=f"{reason}: {detail}"[:500])
+        if changed:
+            OutboxMessage.objects.create(
+                brand_id=send.brand_id, decision_id=send.decision_id, send=send,
+                to_phone=send.to_phone, body=send.body, kind=OutboxMessage.Kind.BLOCKED,
+                why_not=reason, detail=detail[:500], created_at=now)
+    return bool(changed)

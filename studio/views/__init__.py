@@ -1,6 +1,16 @@
 """Studio views, one module per page; ``studio.views.<name>`` keeps working for URLs."""
 
 from studio.views.apikeys import api_keys, revoke_key
+from studio.views.audience import (
+    contact,
+    contact_erase,
+    contact_export,
+    contact_import,
+    contact_import_detail,
+    contact_import_report,
+    contact_opt_out,
+    contacts,
+)
 from studio.views.audit import audit, audit_csv, variant_detail
 from studio.views.delivery import outbox, performance
 from studio.views.edit import check, edit, fix
@@ -21,8 +31,10 @@ from studio.views.queue import (
 )
 
 __all__ = [
-    "api_keys", "revoke_key", "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide", "check", "comment", "edit",
-    "favicon", "fix", "generate", "generation", "guardrails", "guardrails_impact", "guidelines", "healthz", "home", "outbox",
-    "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
-    "test_guardrails", "variant_detail",
+    "api_keys", "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide",
+    "check", "comment", "contact", "contact_erase", "contact_export", "contact_import",
+    "contact_import_detail", "contact_import_report", "contact_opt_out", "contacts", "edit",
+    "favicon", "fix", "generate", "generation", "guardrails", "guardrails_impact", "guidelines",
+    "healthz", "home", "outbox", "performance", "queue", "reject", "request_changes", "retire",
+    "revoke_key", "root", "submit", "test_guardrails", "variant_detail",
 ]

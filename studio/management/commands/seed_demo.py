@@ -3,11 +3,12 @@ from django.core.management.base import BaseCommand
 
 from copygen.services import seed_demo_guidelines
 from studio.demo import seed_demo
+from studio.demo_audience import seed_audience
 
 
 class Command(BaseCommand):
     help = ("Create (or refresh) the demo brand Summit Outfitters with one user per role, "
-            "its guardrails and its guideline documents.")
+            "its guardrails, guideline documents, consented demo contacts and approved copy.")
 
     def add_arguments(self, parser):
         parser.add_argument("--no-guidelines", action="store_true",
@@ -23,6 +24,9 @@ class Command(BaseCommand):
         for demo in users:
             roles = ", ".join(str(r.label) if hasattr(r, "label") else r for r in demo.roles)
             self.stdout.write(f"  {demo.username:<8} password {demo.password:<22} {roles}")
+        contacts, variants = seed_audience(brand)
+        self.stdout.write(f"  audience: {contacts} consented demo contacts added, "
+                          f"{variants} demo variants approved (casey wrote, avery approved)")
         if no_guidelines:
             return
         for result in seed_demo_guidelines(brand):
