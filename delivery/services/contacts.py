@@ -82,9 +82,11 @@ def record_consent(
 
 def opt_out_contact(
     contact: Contact, *, at: datetime, source: str, inbound_message_sid: str = "",
-    detail: str = "",
+    detail: str = "", penalize: bool = True,
 ) -> bool:
     """Mark the contact opted out at once and append the revocation. True if it changed.
+    With `penalize` (the default) the latest text sent within the penalty window costs its
+    arm a penalty; a caller that knows which text it was penalises that one instead.
 
     Takes the contact's row lock: a worker holds the same lock while it re-checks and calls
     the provider, so an opt-out is recorded either before the re-check (which then refuses)
@@ -101,7 +103,7 @@ def opt_out_contact(
             record_consent(locked, kind=ConsentEvent.Kind.REVOKED, source=source,
                            occurred_at=at, source_detail=detail,
                            inbound_message_sid=inbound_message_sid)
-        if changed:
+        if changed and penalize:
             penalize_recent_send(locked, at=at)
     contact.opted_out, contact.opted_out_at = True, contact.opted_out_at or at
     return changed

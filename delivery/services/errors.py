@@ -43,3 +43,22 @@ class ConsentProofMissing(DeliveryError):
     the keyword message that gave it."""
 
     code = "consent_proof_missing"
+
+
+class DecisionRequired(DeliveryError):
+    """`sent`, `delivered` and `failed` report a flow's own send of one decision's text."""
+
+    code = "decision_required"
+
+
+class DecisionNotSendable(DeliveryError):
+    """A denied decision was never to be sent: reporting it sent teaches the bandit nothing
+    and usually means the flow ignored the verdict."""
+
+    code = "decision_not_sendable"
+    status = 409
+
+
+class SentByStudio(DeliveryError):
+    code = "sent_by_studio"
+    status = 409
