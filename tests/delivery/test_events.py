@@ -48,6 +48,13 @@ def arm(decision_id) -> tuple[int, int, int]:
     return (state.successes, state.failures, state.penalties) if state else (0, 0, 0)
 
 
+def totals() -> tuple[int, int, int]:
+    """Successes, failures and penalties over every arm."""
+    states = ArmState.objects.all()
+    return (sum(s.successes for s in states), sum(s.failures for s in states),
+            sum(s.penalties for s in states))
+
+
 def test_sent_counts_a_pulled_decision_once_however_often_reported(client, api_key, phone):
     decision_id = pull(client, api_key, phone)
     assert arm(decision_id) == (0, 0, 0)  # pulled: nothing counted yet
@@ -221,3 +228,89 @@ def test_an_event_needs_a_phone_or_a_decision(client, api_key):
     response = post(client, EVENTS, {"event_id": "x", "type": "clicked"}, api_key)
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "phone"
+
+
+# -- POST /api/v1/events/batch ------------------------------------------------------------------
+
+BATCH = "/api/v1/events/batch"
+
+
+def test_a_batch_answers_every_item_in_order_and_a_bad_one_sinks_nothing(
+        client, pool_brand, api_key, phone):
+    sent_one, sent_two = pull(client, api_key, phone), pull(client, api_key, phone)
+    report(client, api_key, sent_two, "sent", event_id="seen-before")
+    events = [
+        {"event_id": "a", "type": "sent", "decision_id": sent_one},
+        {"event_id": "b", "type": "opened", "decision_id": sent_one},  # unknown type
+        {"event_id": "c", "type": "clicked", "decision_id": sent_one},
+        {"event_id": "seen-before", "type": "sent", "decision_id": sent_two},
+        {"event_id": "d", "type": "sent", "decision_id": "00000000-0000-4000-8000-000000000000"},
+        {"event_id": "a", "type": "failed", "decision_id": sent_one},  # same id again
+        "not an object",
+        {"event_id": "e", "type": "clicked", "phone": "12"},
+        {"event_id": "f", "type": "delivered", "phone": phone},  # no decision
+    ]
+    response = post(client, BATCH, {"events": events}, api_key)
+    assert response.status_code == 200
+    body = response.json()
+    assert [(r["index"], r["event_id"], r["status"]) for r in body["results"]] == [
+        (0, "a", "accepted"), (1, "b", "error"), (2, "c", "accepted"),
+        (3, "seen-before", "duplicate"), (4, "d", "error"), (5, "a", "duplicate"),
+        (6, None, "error"), (7, "e", "error"), (8, "f", "error")]
+    errors = {r["index"]: r["error"] for r in body["results"] if r["error"]}
+    assert (errors[1]["code"], errors[1]["field"]) == ("validation_error", "type")
+    assert (errors[4]["code"], errors[4]["field"]) == ("unknown_decision", "decision_id")
+    assert errors[6]["code"] == "validation_error"
+    assert (errors[7]["code"], errors[7]["field"]) == ("invalid_phone", "phone")
+    assert errors[8]["code"] == "decision_required"
+    assert (body["accepted"], body["duplicates"], body["errors"]) == (2, 2, 5)
+    # The good items were applied: sent then clicked is a success; "a" was not voided.
+    one = Decision.objects.get(pk=sent_one)
+    assert one.counted_at and one.rewarded_at and one.voided_at is None
+    assert totals() == (1, 1, 0)  # sent_two's trial is the one failure
+    assert set(Event.objects.values_list("event_id", flat=True)) == {"a", "c", "seen-before"}
+
+
+def test_a_replayed_batch_changes_nothing(client, api_key, phone):
+    decisions = [pull(client, api_key, phone) for _ in range(3)]
+    events = [{"event_id": f"s-{n}", "type": "sent", "decision_id": d}
+              for n, d in enumerate(decisions)]
+    events.append({"event_id": "click-0", "type": "clicked", "decision_id": decisions[0]})
+    first = post(client, BATCH, {"events": events}, api_key).json()
+    again = post(client, BATCH, {"events": events}, api_key).json()
+    assert (first["accepted"], first["duplicates"]) == (4, 0)
+    assert (again["accepted"], again["duplicates"]) == (0, 4)
+    assert totals() == (1, 2, 0)
+    assert Event.objects.count() == 4
+
+
+def test_a_batch_holds_at_most_1000_events(client, api_key, phone):
+    events = [{"event_id": f"e-{n}", "type": "clicked", "phone": phone} for n in range(1001)]
+    response = post(client, BATCH, {"events": events}, api_key)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+    assert response.json()["error"]["field"] == "events"
+    assert post(client, BATCH, {"events": []}, api_key).status_code == 422
+    assert not Event.objects.exists()
+
+
+def test_a_full_batch_of_1000_is_accepted_and_counted_exactly(client, pool_brand, api_key,
+                                                               phone):
+    from delivery.models import Decision as DecisionModel
+
+    base = DecisionModel.objects.get(pk=pull(client, api_key, phone))
+    copies = []
+    for _ in range(499):
+        base.pk, base.idempotency_key = None, ""
+        copies.append(DecisionModel(**{f.attname: getattr(base, f.attname)
+                                       for f in DecisionModel._meta.concrete_fields
+                                       if f.attname not in ("id",)}))
+    ids = [str(d.pk) for d in DecisionModel.objects.bulk_create(copies)]
+    events = [{"event_id": f"s-{d}", "type": "sent", "decision_id": d} for d in ids]
+    events += [{"event_id": f"c-{d}", "type": "clicked", "decision_id": d} for d in ids[:100]]
+    events += [{"event_id": f"x-{n}", "type": "converted", "phone": phone} for n in range(401)]
+    assert len(events) == 1000
+    body = post(client, BATCH, {"events": events}, api_key).json()
+    assert (body["accepted"], body["errors"]) == (1000, 0)
+    state = ArmState.objects.get(variant_id=base.variant_id)
+    assert (state.successes, state.failures) == (100, 399)
