@@ -1,17 +1,28 @@
-"""What flows report after a decision: `POST /api/v1/events` and `/api/v1/events/batch`.
+"""What flows report after a decision (`POST /api/v1/events`, `/api/v1/events/batch`) and
+what they read back (`GET /api/v1/decisions/{id}`).
 
 Mounted on the decision API (`delivery/api.py`), with its auth and typed errors."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from uuid import UUID
+
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router, Status
 from pydantic import ValidationError
 
-from delivery import services
-from delivery.api import ERRORS, brand_of
-from delivery.schemas import EventAccepted, EventBatchIn, EventBatchOut, EventIn
-from delivery.services import EventReport, EventResult
+from delivery import selectors, services
+from delivery.api import ERRORS, brand_of, decision_body
+from delivery.schemas import (
+    DecisionReadOut,
+    EventAccepted,
+    EventBatchIn,
+    EventBatchOut,
+    EventIn,
+)
+from delivery.services import DecisionNotFound, EventReport, EventResult
 
 router = Router(tags=["events"])
 
@@ -65,3 +76,20 @@ def _invalid(index: int, item: object, error: ValidationError) -> dict:
             "status": "error",
             "error": {"code": "validation_error", "message": first.get("msg", "invalid"),
                       "field": field}}
+
+
+@router.get("/decisions/{decision_id}", response={200: DecisionReadOut, 404: ERRORS[422],
+                                                   **ERRORS},
+            summary="A decision, its send's current status and its events", tags=["decisions"])
+def read_decision(request: HttpRequest, decision_id: UUID):
+    found = selectors.decision_readback(brand_of(request), decision_id, now=timezone.now())
+    if found is None:
+        raise DecisionNotFound("no decision with this id for this brand", field="decision_id")
+    decision, state, events = found
+    return Status(200, {
+        **decision_body(decision), "created_at": decision.created_at, "phone": decision.phone,
+        "intent": decision.intent, "stage": decision.stage,
+        "send": None if state is None else asdict(state),
+        "events": [{"event_id": e.event_id, "type": e.type, "occurred_at": e.occurred_at,
+                    "received_at": e.received_at} for e in events],
+    })

@@ -117,3 +117,32 @@ class EventBatchOut(Schema):
     duplicates: int
     errors: int
     results: list[EventItemOut]
+
+
+class SendStateOut(Schema):
+    by: Literal["studio", "flow"] = Field(description=(
+        "studio: the studio sends it (send: true); flow: you pulled the copy and report "
+        "its send with events."))
+    status: Literal["pending", "deferred", "sent", "delivered", "undelivered", "failed",
+                    "canceled"]
+    send_at: datetime | None
+    sent_at: datetime | None
+    reason: str | None = Field(description="Why it was canceled: a stable code.")
+    detail: str | None
+    error_code: int | None = Field(description="The provider's error code, if any.")
+
+
+class EventOut(Schema):
+    event_id: str
+    type: EventType
+    occurred_at: datetime
+    received_at: datetime
+
+
+class DecisionReadOut(DecisionOut):
+    created_at: datetime
+    phone: str
+    intent: Intent
+    stage: Stage
+    send: SendStateOut | None = Field(description="None for a denied decision.")
+    events: list[EventOut]

@@ -10,6 +10,7 @@ from delivery.services.contacts import (
 from delivery.services.decisions import check_eligibility, decide
 from delivery.services.errors import (
     ConsentProofMissing,
+    DecisionNotFound,
     DecisionNotSendable,
     DecisionRequired,
     DeliveryError,
@@ -33,6 +34,7 @@ from delivery.services.status import record_status_callback
 
 __all__ = [
     "ConsentProofMissing",
+    "DecisionNotFound",
     "DecisionNotSendable",
     "DecisionRequired",
     "DeliveryError",

@@ -62,3 +62,8 @@ class DecisionNotSendable(DeliveryError):
 class SentByStudio(DeliveryError):
     code = "sent_by_studio"
     status = 409
+
+
+class DecisionNotFound(DeliveryError):
+    code = "not_found"
+    status = 404
