@@ -363,13 +363,19 @@ class SendState:
     provider_status: str | None = None
 
 
-def studio_send_state(send: Send, *, now: datetime) -> SendState:
-    status, reason, detail = send.status, None, None
+def api_send_status(status: str, scheduled_for: datetime, *, now: datetime) -> str:
+    """A Send's own status in the API's words (the worker's claim and Twilio's hand-over
+    steps are internal)."""
     if status in _WAITING_STATUSES:
-        status = "deferred" if send.scheduled_for > now else "pending"
-    elif status in _SENT_STATUSES:
-        status = "sent"
-    elif status == Send.Status.CANCELED:
+        return "deferred" if scheduled_for > now else "pending"
+    if status in _SENT_STATUSES:
+        return "sent"
+    return status
+
+
+def studio_send_state(send: Send, *, now: datetime) -> SendState:
+    status, reason, detail = api_send_status(send.status, send.scheduled_for, now=now), None, None
+    if status == Send.Status.CANCELED:
         # _cancel stores "REASON: detail" (sending.py); the reason is a stable code.
         reason, _, detail = send.error_message.partition(": ")
     elif status in NOT_DELIVERED:

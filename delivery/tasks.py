@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from delivery.services.sending import MAX_ATTEMPTS, deliver, sweep_stalled_sends
+from delivery.services.webhooks import deliver_webhook, sweep_due_webhooks
 
 
 @shared_task(bind=True, name="delivery.deliver_send", acks_late=True,
@@ -23,3 +24,18 @@ def deliver_send(self, send_id: int) -> str:
 def sweep_stalled_sends_task() -> int:
     """Periodic safety net; add it to the beat schedule in studio/celery.py."""
     return len(sweep_stalled_sends())
+
+
+@shared_task(bind=True, name="delivery.deliver_webhook", acks_late=True, max_retries=None)
+def deliver_webhook_task(self, delivery_id: int) -> str:
+    outcome = deliver_webhook(delivery_id)
+    if outcome.retry_in is not None:
+        # The row holds the next attempt's time too: if this retry is lost, the sweep
+        # re-enqueues it; the service caps the attempts.
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.result
+
+
+@shared_task(name="delivery.sweep_webhooks", acks_late=True)
+def sweep_webhooks_task() -> int:
+    return len(sweep_due_webhooks())

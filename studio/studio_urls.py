@@ -30,4 +30,10 @@ urlpatterns = [
     path("b/<slug:slug>/audit.csv", views.audit_csv, name="audit-csv"),
     path("b/<slug:slug>/performance/", views.performance, name="performance"),
     path("b/<slug:slug>/outbox/", views.outbox, name="outbox"),
+    path("b/<slug:slug>/webhooks/", views.webhooks_page, name="webhooks"),
+    path("b/<slug:slug>/webhooks/new/", views.create_webhook, name="create-webhook"),
+    path("b/<slug:slug>/webhooks/<int:pk>/<slug:action>/", views.change_webhook,
+         name="change-webhook"),
+    path("b/<slug:slug>/webhooks/deliveries/<int:pk>/retry/", views.retry_webhook,
+         name="retry-webhook"),
 ]

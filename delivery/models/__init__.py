@@ -4,6 +4,7 @@ from delivery.models.config import ApiKey, DeliverySettings
 from delivery.models.contacts import ConsentEvent, Contact, InboundMessage
 from delivery.models.decisions import ArmState, Decision, Event, ShortLink
 from delivery.models.sends import OutboxMessage, Send, SendStatusEvent
+from delivery.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -18,4 +19,6 @@ __all__ = [
     "Send",
     "SendStatusEvent",
     "ShortLink",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -12,6 +12,7 @@ from brandguard.models import Brand
 from delivery.models import ConsentEvent, Contact
 from delivery.phones import InvalidPhone, PhoneFacts, parse_phone
 from delivery.services.errors import ConsentProofMissing, InvalidPhoneNumber
+from delivery.services.webhooks import contact_opt_changed
 
 
 def parse_or_refuse(phone: str, *, field: str = "phone") -> PhoneFacts:
@@ -105,6 +106,8 @@ def opt_out_contact(
                            inbound_message_sid=inbound_message_sid)
         if changed and penalize:
             penalize_recent_send(locked, at=at)
+        if changed:
+            contact_opt_changed(locked, opted_out=True, at=at, source=source, detail=detail)
     contact.opted_out, contact.opted_out_at = True, contact.opted_out_at or at
     return changed
 
@@ -119,6 +122,9 @@ def opt_in_contact(contact: Contact, *, at: datetime, keyword: str, inbound_mess
         record_consent(locked, kind=ConsentEvent.Kind.GRANTED, source=ConsentEvent.Source.KEYWORD,
                        occurred_at=at, source_detail=keyword.upper(),
                        inbound_message_sid=inbound_message_sid)
+        if changed:
+            contact_opt_changed(locked, opted_out=False, at=at,
+                                source=ConsentEvent.Source.KEYWORD, detail=keyword.upper())
     contact.opted_out, contact.opted_out_at = False, None
     return changed
 

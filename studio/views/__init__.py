@@ -17,10 +17,12 @@ from studio.views.queue import (
     retire,
     submit,
 )
+from studio.views.webhooks import change_webhook, create_webhook, retry_webhook, webhooks_page
 
 __all__ = [
     "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "check", "comment", "edit",
     "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home", "outbox",
     "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
-    "test_guardrails", "variant_detail",
+    "test_guardrails", "variant_detail", "webhooks_page", "create_webhook", "change_webhook",
+    "retry_webhook",
 ]
