@@ -15,7 +15,7 @@ from ninja.security import HttpBearer
 from brandguard.models import Brand
 from delivery import selectors, services
 from delivery.models import ApiKey, Decision
-from delivery.schemas import DecisionIn, DecisionOut, ErrorOut, EventAccepted, EventIn
+from delivery.schemas import DecisionIn, DecisionOut, ErrorOut
 from delivery.services.errors import RateLimited
 from delivery.services.ratelimits import take_token
 
@@ -40,10 +40,11 @@ api = NinjaAPI(
     auth=BrandApiKey(),
     description="Ask for the right approved text for one person now; report what they did.",
 )
-ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+ERRORS: dict[int, type[ErrorOut]] = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut,
+                                      429: ErrorOut}
 
 
-def _brand(request: HttpRequest) -> Brand:
+def brand_of(request: HttpRequest) -> Brand:
     key: ApiKey = request.auth  # type: ignore[attr-defined]  # set by BrandApiKey
     return key.brand
 
@@ -96,7 +97,7 @@ def on_delivery_error(request: HttpRequest, exc: services.DeliveryError) -> Http
 @api.post("/v1/decisions", response={200: DecisionOut, 409: ErrorOut, **ERRORS},
           summary="Decide whether, when and which approved text to send", tags=["decisions"])
 def create_decision(request: HttpRequest, payload: DecisionIn):
-    brand = _brand(request)
+    brand = brand_of(request)
     decision = services.decide(
         brand, phone=payload.phone, intent=payload.intent.value,
         stage=payload.stage.value, merge=payload.merge, send=payload.send,
@@ -113,24 +114,6 @@ def decision_body(decision: Decision) -> dict:
         "eligibility": {"status": decision.status, "reason": decision.reason or None,
                         "send_at": decision.send_at},
     }
-
-
-@api.post("/v1/events", response={202: EventAccepted, **ERRORS},
-          summary="Report a click, conversion or purchase (idempotent on event_id)",
-          tags=["events"])
-def create_event(request: HttpRequest, payload: EventIn):
-    event, created = services.record_event(
-        _brand(request), event_id=payload.event_id, phone=payload.phone, type=payload.type,
-        decision_id=payload.decision_id, occurred_at=payload.occurred_at,
-    )
-    return Status(202, {"event_id": event.event_id, "duplicate": not created})
-
-
-# The contacts routes live in their own module; mounted here so they share the key, the
-# exception handlers (typed 4xx) and the OpenAPI document.
-from delivery.contacts_api import router as contacts_router  # noqa: E402
-
-api.add_router("/v1/contacts", contacts_router)
 
 
 def _typed_405(view):
@@ -154,3 +137,13 @@ def api_urls():
     for pattern in patterns:
         pattern.callback = _typed_405(pattern.callback)
     return patterns, app_name, namespace
+
+
+# Routers of their own, mounted last: they import ERRORS and brand_of from this module.
+from delivery.events_api import router as events_router  # noqa: E402
+
+api.add_router("/v1", events_router)
+
+from delivery.contacts_api import router as contacts_router  # noqa: E402
+
+api.add_router("/v1/contacts", contacts_router)

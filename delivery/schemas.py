@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -67,10 +67,28 @@ class DecisionOut(Schema):
     eligibility: Eligibility
 
 
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+EventType = Literal["clicked", "converted", "purchased", "sent", "delivered", "failed",
+                    "opted_out"]
+
+
 class EventIn(Schema):
-    event_id: Token = Field(examples=["order-1001"])
-    phone: Phone = Field(examples=["+12125550123"])
-    type: Literal["clicked", "converted", "purchased"]
+    event_id: Token = Field(examples=["order-1001"],
+                            description="Your id for this event; a replay changes nothing.")
+    phone: Phone | None = Field(None, examples=["+12125550123"],
+                                description="Required without a decision_id.")
+    type: EventType = Field(description=(
+        "What happened: sent, delivered or failed (your own send of the decision's text; "
+        "decision_id required), clicked, converted, purchased, or opted_out."))
     decision_id: UUID | None = None
     occurred_at: Annotated[AwareDatetime | None, AfterValidator(_plausible)] = None
 
@@ -80,11 +98,51 @@ class EventAccepted(Schema):
     duplicate: bool
 
 
-class ErrorDetail(Schema):
-    code: str
-    message: str
-    field: str | None
+class EventBatchIn(Schema):
+    events: list[Any] = Field(
+        min_length=1, max_length=1000,
+        description="Up to 1,000 events, each shaped like the body of POST /api/v1/events. "
+                    "Each is checked on its own: a bad one gets its own error.")
 
 
-class ErrorOut(Schema):
-    error: ErrorDetail
+class EventItemOut(Schema):
+    index: int
+    event_id: str | None
+    status: Literal["accepted", "duplicate", "error"]
+    error: ErrorDetail | None = None
+
+
+class EventBatchOut(Schema):
+    accepted: int
+    duplicates: int
+    errors: int
+    results: list[EventItemOut]
+
+
+class SendStateOut(Schema):
+    by: Literal["studio", "flow"] = Field(description=(
+        "studio: the studio sends it (send: true); flow: you pulled the copy and report "
+        "its send with events."))
+    status: Literal["pending", "deferred", "sent", "delivered", "undelivered", "failed",
+                    "canceled"]
+    send_at: datetime | None
+    sent_at: datetime | None
+    reason: str | None = Field(description="Why it was canceled: a stable code.")
+    detail: str | None
+    error_code: int | None = Field(description="The provider's error code, if any.")
+
+
+class EventOut(Schema):
+    event_id: str
+    type: EventType
+    occurred_at: datetime
+    received_at: datetime
+
+
+class DecisionReadOut(DecisionOut):
+    created_at: datetime
+    phone: str
+    intent: Intent
+    stage: Stage
+    send: SendStateOut | None = Field(description="None for a denied decision.")
+    events: list[EventOut]

@@ -352,3 +352,75 @@ def short_link_allowed(link: ShortLink) -> bool:
     policy, _ = current_guard_policy(link.brand)
     return destination_allowed(link.destination,
                                [*policy.allowed_link_domains, policy.website_domain])
+# -- GET /api/v1/decisions/{id}: the decision, its send's status, its events --------------------
+
+_SENT_STATUSES = frozenset({"accepted", "queued", "sending", "sent"})
+_WAITING_STATUSES = frozenset({"pending", "claimed", "unknown"})
+# What a flow's own reports say about a pulled decision's send, strongest first.
+_FLOW_REPORTS = ("failed", "delivered", "sent")
+
+
+@dataclass(frozen=True, slots=True)
+class SendState:
+    """Where a decision's text is, in the API's words: pending, deferred (with send_at),
+    sent, delivered, undelivered, failed or canceled (with the reason); `by` says who sends
+    it: the studio (send: true) or the flow that pulled it (from its own reports)."""
+
+    by: str
+    status: str
+    send_at: datetime | None = None
+    sent_at: datetime | None = None
+    reason: str | None = None
+    detail: str | None = None
+    error_code: int | None = None
+    provider_status: str | None = None
+
+
+def api_send_status(status: str, scheduled_for: datetime, *, now: datetime) -> str:
+    """A Send's own status in the API's words (the worker's claim and Twilio's hand-over
+    steps are internal)."""
+    if status in _WAITING_STATUSES:
+        return "deferred" if scheduled_for > now else "pending"
+    if status in _SENT_STATUSES:
+        return "sent"
+    return status
+
+
+def studio_send_state(send: Send, *, now: datetime) -> SendState:
+    status, reason, detail = api_send_status(send.status, send.scheduled_for, now=now), None, None
+    if status == Send.Status.CANCELED:
+        # _cancel stores "REASON: detail" (sending.py); the reason is a stable code.
+        reason, _, detail = send.error_message.partition(": ")
+    elif status in NOT_DELIVERED:
+        detail = send.error_message or None
+    return SendState(
+        by="studio", status=status, send_at=send.scheduled_for, sent_at=send.sent_at,
+        reason=reason or None, detail=detail or None, error_code=send.error_code,
+        provider_status=send.status)
+
+
+def flow_send_state(decision: Decision, reported: set[str], *, now: datetime) -> SendState:
+    for status in _FLOW_REPORTS:
+        if status in reported:
+            return SendState(by="flow", status=status, send_at=decision.send_at)
+    waiting = decision.send_at is not None and decision.send_at > now
+    return SendState(by="flow", status="deferred" if waiting else "pending",
+                     send_at=decision.send_at)
+
+
+def decision_readback(brand: Brand, decision_id: Any, *, now: datetime
+                      ) -> tuple[Decision, SendState | None, list[Event]] | None:
+    """The brand's decision with its send state and its events (oldest first), or None for
+    an unknown id or another brand's decision."""
+    decision = (Decision.objects.filter(brand=brand, pk=decision_id)
+                .select_related("send").first())
+    if decision is None:
+        return None
+    events = list(decision.events.order_by("occurred_at", "id"))
+    state: SendState | None = None
+    send = getattr(decision, "send", None)
+    if send is not None:
+        state = studio_send_state(send, now=now)
+    elif decision.status != Decision.Status.DENY:
+        state = flow_send_state(decision, {e.type for e in events}, now=now)
+    return decision, state, events

@@ -8,6 +8,7 @@ from celery import shared_task
 from delivery.services.double_opt_in import MAX_ATTEMPTS as CONFIRM_ATTEMPTS
 from delivery.services.double_opt_in import send_confirmation
 from delivery.services.sending import MAX_ATTEMPTS, deliver, sweep_stalled_sends
+from delivery.services.webhooks import deliver_webhook, sweep_due_webhooks
 
 
 @shared_task(bind=True, name="delivery.deliver_send", acks_late=True,
@@ -43,3 +44,16 @@ def run_contact_import(import_id: int) -> str:
     from delivery.services.imports import run_import
 
     return run_import(import_id).status
+@shared_task(bind=True, name="delivery.deliver_webhook", acks_late=True, max_retries=None)
+def deliver_webhook_task(self, delivery_id: int) -> str:
+    outcome = deliver_webhook(delivery_id)
+    if outcome.retry_in is not None:
+        # The row holds the next attempt's time too: if this retry is lost, the sweep
+        # re-enqueues it; the service caps the attempts.
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.result
+
+
+@shared_task(name="delivery.sweep_webhooks", acks_late=True)
+def sweep_webhooks_task() -> int:
+    return len(sweep_due_webhooks())

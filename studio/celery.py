@@ -26,6 +26,11 @@ def _schedule_periodic_tasks(sender, **_kwargs) -> None:
         float(settings.SWEEP_STALLED_SENDS_SECONDS), sender.signature("delivery.sweep_stalled_sends"),
         name="sweep stalled sends",
     )
+    # The webhook outbox: re-enqueues deliveries that are due (a retry whose task was lost).
+    sender.add_periodic_task(
+        float(settings.SWEEP_WEBHOOKS_SECONDS), sender.signature("delivery.sweep_webhooks"),
+        name="sweep due webhooks",
+    )
 
 
 @worker_init.connect

@@ -279,6 +279,12 @@ API_RATE_LIMIT_REDIS_URL = env_str("API_RATE_LIMIT_REDIS_URL", "") or ""
 # Exposes /api/bench/bare for bench/decisions.py outside DEBUG; never set it in production.
 DELIVERY_BENCH_BARE_VIEW = env_bool("DELIVERY_BENCH_BARE_VIEW", default=False)
 SWEEP_STALLED_SENDS_SECONDS = env_int("SWEEP_STALLED_SENDS_SECONDS", 60, minimum=5)
+# Outgoing webhooks (delivery/webhook_client.py): timeout per attempt, the first retry's
+# delay (doubling after each failure, at most 6 h apart), attempts before giving up.
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0, minimum=0.5)
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0, minimum=0.05)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12, minimum=1)
+SWEEP_WEBHOOKS_SECONDS = env_int("SWEEP_WEBHOOKS_SECONDS", 60, minimum=5)
 if SMS_PROVIDER == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured(
         "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"

@@ -46,4 +46,10 @@ urlpatterns = [
          name="contact-import-detail"),
     path("b/<slug:slug>/contacts/import/<int:pk>/refused.csv", views.contact_import_report,
          name="contact-import-report"),
+    path("b/<slug:slug>/webhooks/", views.webhooks_page, name="webhooks"),
+    path("b/<slug:slug>/webhooks/new/", views.create_webhook, name="create-webhook"),
+    path("b/<slug:slug>/webhooks/<int:pk>/<slug:action>/", views.change_webhook,
+         name="change-webhook"),
+    path("b/<slug:slug>/webhooks/deliveries/<int:pk>/retry/", views.retry_webhook,
+         name="retry-webhook"),
 ]

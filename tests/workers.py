@@ -33,3 +33,38 @@ def celery_worker(env_overrides: dict[str, str], *, name: str = "test", log=subp
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def point_publisher_at(broker_dir: Path) -> None:
+    """Make this process publish to `broker_dir` (the filesystem broker a test's own worker
+    consumes). The producer pool of an earlier publish keeps the old folders: dropped."""
+    from studio.celery import app
+
+    for sub in ("queue", "control", "results"):
+        (broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    app.conf.broker_transport_options = {
+        "data_folder_in": str(broker_dir / "queue"), "data_folder_out": str(broker_dir / "queue"),
+        "control_folder": str(broker_dir / "control"), "store_processed": False,
+    }
+    app.conf.result_backend = f"file://{broker_dir / 'results'}"
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+def wait_for_other_sessions_to_end(timeout: float = 10.0) -> None:
+    """PostgreSQL ends a stopped worker's backend asynchronously; the test database can only
+    be flushed or dropped once it is gone."""
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+                           "AND pid <> pg_backend_pid()", [connection.settings_dict["NAME"]])
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.2)

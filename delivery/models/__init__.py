@@ -5,6 +5,7 @@ from delivery.models.config import ApiKey, ApiRateBucket, DeliverySettings
 from delivery.models.contacts import ConsentEvent, Contact, InboundMessage
 from delivery.models.decisions import ArmState, Decision, Event, ShortLink
 from delivery.models.sends import OutboxMessage, Send, SendStatusEvent
+from delivery.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -22,4 +23,6 @@ __all__ = [
     "Send",
     "SendStatusEvent",
     "ShortLink",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -78,6 +78,9 @@ class Decision(models.Model):
     counted_at = models.DateTimeField(null=True, blank=True)
     rewarded_at = models.DateTimeField(null=True, blank=True)
     penalized_at = models.DateTimeField(null=True, blank=True)
+    # A flow reported the pulled text `failed` (it never reached the person): the decision
+    # leaves the bandit's counts for good, so a later `sent` or click cannot count it again.
+    voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -124,6 +127,11 @@ class Event(models.Model):
         CLICKED = "clicked", "Clicked"
         CONVERTED = "converted", "Converted"
         PURCHASED = "purchased", "Purchased"
+        # What a flow that pulled the copy reports about its own send of it.
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        OPTED_OUT = "opted_out", "Opted out"
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="delivery_events")
     event_id = models.CharField(max_length=120)
@@ -142,11 +150,13 @@ class Event(models.Model):
         ordering = ["-occurred_at"]
         constraints = [
             models.UniqueConstraint(fields=["brand", "event_id"], name="event_unique_id"),
-            models.CheckConstraint(condition=Q(type__in=["clicked", "converted", "purchased"]),
-                                   name="event_type_valid"),
+            models.CheckConstraint(condition=Q(type__in=[
+                "clicked", "converted", "purchased", "sent", "delivered", "failed", "opted_out",
+            ]), name="event_type_valid"),
         ]
         indexes = [
             models.Index(fields=["brand", "phone", "type", "-occurred_at"], name="event_lookup_idx"),
+            models.Index(fields=["decision", "type"], name="event_decision_idx"),
         ]
 
     def __str__(self) -> str:

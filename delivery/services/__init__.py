@@ -10,19 +10,23 @@ from delivery.services.contacts import (
 from delivery.services.decisions import check_eligibility, decide
 from delivery.services.errors import (
     ConsentProofMissing,
+    DecisionNotFound,
+    DecisionNotSendable,
+    DecisionRequired,
     DeliveryError,
     IdempotencyConflict,
     InvalidMergeValue,
     InvalidPhoneNumber,
     MissingMergeField,
+    SentByStudio,
     UnknownDecision,
 )
+from delivery.services.events import EventReport, EventResult, record_event, record_events
 from delivery.services.inbound import handle_inbound
 from delivery.services.rewards import (
     count_trial,
     penalize_recent_send,
     record_click,
-    record_event,
     reward_decision,
 )
 from delivery.services.sending import Outcome, deliver, schedule_send, sweep_stalled_sends
@@ -30,12 +34,18 @@ from delivery.services.status import record_status_callback
 
 __all__ = [
     "ConsentProofMissing",
+    "DecisionNotFound",
+    "DecisionNotSendable",
+    "DecisionRequired",
     "DeliveryError",
+    "EventReport",
+    "EventResult",
     "IdempotencyConflict",
     "InvalidMergeValue",
     "InvalidPhoneNumber",
     "MissingMergeField",
     "Outcome",
+    "SentByStudio",
     "UnknownDecision",
     "check_eligibility",
     "count_trial",
@@ -49,6 +59,7 @@ __all__ = [
     "record_click",
     "record_consent",
     "record_event",
+    "record_events",
     "record_status_callback",
     "register_contact",
     "revoke_api_key",

@@ -12,6 +12,7 @@ from brandguard.models import Brand
 from delivery.models import ConsentEvent, Contact
 from delivery.phones import InvalidPhone, PhoneFacts, parse_phone
 from delivery.services.errors import ConsentProofMissing, InvalidPhoneNumber
+from delivery.services.webhooks import contact_opt_changed
 
 
 def parse_or_refuse(phone: str, *, field: str = "phone") -> PhoneFacts:
@@ -82,9 +83,11 @@ def record_consent(
 
 def opt_out_contact(
     contact: Contact, *, at: datetime, source: str, inbound_message_sid: str = "",
-    detail: str = "",
+    detail: str = "", penalize: bool = True,
 ) -> bool:
     """Mark the contact opted out at once and append the revocation. True if it changed.
+    With `penalize` (the default) the latest text sent within the penalty window costs its
+    arm a penalty; a caller that knows which text it was penalises that one instead.
 
     Takes the contact's row lock: a worker holds the same lock while it re-checks and calls
     the provider, so an opt-out is recorded either before the re-check (which then refuses)
@@ -104,8 +107,10 @@ def opt_out_contact(
             record_consent(locked, kind=ConsentEvent.Kind.REVOKED, source=source,
                            occurred_at=at, source_detail=detail,
                            inbound_message_sid=inbound_message_sid)
-        if changed:
+        if changed and penalize:
             penalize_recent_send(locked, at=at)
+        if changed:
+            contact_opt_changed(locked, opted_out=True, at=at, source=source, detail=detail)
     contact.opted_out, contact.opted_out_at = True, contact.opted_out_at or at
     return changed
 
@@ -120,6 +125,9 @@ def opt_in_contact(contact: Contact, *, at: datetime, keyword: str, inbound_mess
         record_consent(locked, kind=ConsentEvent.Kind.GRANTED, source=ConsentEvent.Source.KEYWORD,
                        occurred_at=at, source_detail=keyword.upper(),
                        inbound_message_sid=inbound_message_sid)
+        if changed:
+            contact_opt_changed(locked, opted_out=False, at=at,
+                                source=ConsentEvent.Source.KEYWORD, detail=keyword.upper())
     contact.opted_out, contact.opted_out_at = False, None
     return changed
 

@@ -77,3 +77,25 @@ class ConfirmationBlocked(DeliveryError):
     """The brand's double opt-in confirmation text fails its own compliance checks."""
 
     code = "confirmation_blocked"
+class DecisionRequired(DeliveryError):
+    """`sent`, `delivered` and `failed` report a flow's own send of one decision's text."""
+
+    code = "decision_required"
+
+
+class DecisionNotSendable(DeliveryError):
+    """A denied decision was never to be sent: reporting it sent teaches the bandit nothing
+    and usually means the flow ignored the verdict."""
+
+    code = "decision_not_sendable"
+    status = 409
+
+
+class SentByStudio(DeliveryError):
+    code = "sent_by_studio"
+    status = 409
+
+
+class DecisionNotFound(DeliveryError):
+    code = "not_found"
+    status = 404

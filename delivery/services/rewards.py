@@ -1,5 +1,5 @@
 """What the bandit learns: a send is a trial, a click or conversion a success, an opt-out soon
-after a send a penalty. Every count moves once, by a conditional UPDATE on the decision, and
+after a send a penalty (events a flow reports are applied by `services/events.py`). Every count moves once, by a conditional UPDATE on the decision, and
 the arm counts move with F() expressions, so concurrent workers never double count or lose
 an update."""
 
@@ -7,17 +7,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from uuid import UUID
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from brandguard.models import Brand
 from delivery.models import ArmState, Contact, Decision, Event, ShortLink
 from delivery.selectors import delivery_settings
-from delivery.services.contacts import parse_or_refuse
-from delivery.services.errors import UnknownDecision
 
 
 def _arm(decision: Decision):
@@ -53,7 +49,7 @@ def _counter_transaction():
 _COUNT_TRIAL_SQL = """
 WITH counted AS (
     UPDATE delivery_decision SET counted_at = %s
-    WHERE id = %s AND counted_at IS NULL AND variant_id IS NOT NULL
+    WHERE id = %s AND counted_at IS NULL AND voided_at IS NULL AND variant_id IS NOT NULL
     RETURNING brand_id, intent, stage, variant_id
 ), bumped AS (
     UPDATE delivery_armstate a SET failures = a.failures + 1
@@ -79,7 +75,8 @@ def reward_decision(decision: Decision, *, at: datetime) -> bool:
     """A success for the decision's arm, once, and only for a text that actually went out."""
     with _counter_transaction():
         first = Decision.objects.filter(pk=decision.pk, rewarded_at__isnull=True,
-                                        counted_at__isnull=False).update(rewarded_at=at)
+                                        counted_at__isnull=False, voided_at__isnull=True
+                                        ).update(rewarded_at=at)
         if first:
             _bump(decision, successes=F("successes") + 1, failures=F("failures") - 1)
     return bool(first)
@@ -90,7 +87,8 @@ def penalize_recent_send(contact: Contact, *, at: datetime) -> bool:
     settings = delivery_settings(contact.brand)
     since = at - timedelta(days=settings.penalty_window_days)
     latest = (Decision.objects.filter(contact=contact, counted_at__gte=since,
-                                      counted_at__lte=at, penalized_at__isnull=True)
+                                      counted_at__lte=at, penalized_at__isnull=True,
+                                      voided_at__isnull=True)
               .order_by("-counted_at").first())
     if latest is None:
         return False
@@ -100,58 +98,6 @@ def penalize_recent_send(contact: Contact, *, at: datetime) -> bool:
         if first:
             _bump(latest, penalties=F("penalties") + 1)
     return bool(first)
-
-
-def record_event(
-    brand: Brand, *, event_id: str, phone: str, type: str, decision_id: UUID | None = None,
-    occurred_at: datetime | None = None, now: datetime | None = None,
-) -> tuple[Event, bool]:
-    """Store an event once per (brand, event_id) and reward the decision it belongs to.
-
-    Returns (event, created). A replayed event_id changes nothing. Without a decision_id
-    the event goes to the latest text sent to the person within the attribution window.
-    """
-    now = now or timezone.now()
-    occurred_at = occurred_at or now
-    facts = parse_or_refuse(phone)
-    decision = _given_decision(brand, decision_id, facts.e164)
-    with transaction.atomic():
-        existing = Event.objects.filter(brand=brand, event_id=event_id).first()
-        if existing is not None:
-            return existing, False
-        contact = Contact.objects.filter(brand=brand, phone=facts.e164).first()
-        settings = delivery_settings(brand)
-        if decision is None and contact is not None and type in settings.rewarded_event_types:
-            decision = _attributed_decision(contact, occurred_at,
-                                            timedelta(days=settings.attribution_window_days))
-        try:
-            with transaction.atomic():
-                event = Event.objects.create(brand=brand, event_id=event_id, phone=facts.e164,
-                                             contact=contact, type=type, decision=decision,
-                                             occurred_at=occurred_at)
-        except IntegrityError:  # the same event_id raced us in: it is the same event
-            return Event.objects.get(brand=brand, event_id=event_id), False
-        if decision is not None and type in settings.rewarded_event_types:
-            reward_decision(decision, at=now)
-    return event, True
-
-
-def _given_decision(brand: Brand, decision_id: UUID | None, phone: str) -> Decision | None:
-    if decision_id is None:
-        return None
-    decision = Decision.objects.filter(brand=brand, pk=decision_id).first()
-    if decision is None or decision.phone != phone:
-        raise UnknownDecision("no decision with this id for this brand and phone",
-                              field="decision_id")
-    return decision
-
-
-def _attributed_decision(contact: Contact, occurred_at: datetime, window: timedelta
-                         ) -> Decision | None:
-    return (Decision.objects.filter(contact=contact, counted_at__isnull=False,
-                                    counted_at__lte=occurred_at,
-                                    counted_at__gte=occurred_at - window)
-            .order_by("-counted_at").first())
 
 
 def record_click(link: ShortLink, *, now: datetime | None = None) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import transaction
@@ -44,6 +45,7 @@ from delivery.services.decisions import check_eligibility
 from delivery.services.providers import Handover, Provider, get_provider
 from delivery.services.rewards import count_trial
 from delivery.services.send_rows import claim_send, mark_handed_over
+from delivery.services.webhooks import send_status_changed
 from delivery.twilio_client import ProviderError
 
 VARIANT_WITHDRAWN = "VARIANT_WITHDRAWN"
@@ -206,7 +208,8 @@ def validity_seconds(now: datetime, contact: Contact, window: quiet_hours.Window
 
 def _cancel(send: Send, contact: Contact | None, verdict: Verdict, now: datetime
             ) -> Outcome:
-    _finish(send, Send.Status.CANCELED, error_message=f"{verdict.reason}: {verdict.detail}")
+    _finish(send, Send.Status.CANCELED, reason=verdict.reason,
+            error_message=f"{verdict.reason}: {verdict.detail}")
     OutboxMessage.objects.create(
         brand_id=send.brand_id, decision_id=send.decision_id, send=send, to_phone=send.to_phone,
         body=send.body, kind=OutboxMessage.Kind.BLOCKED, why_not=verdict.reason or "",
@@ -217,14 +220,18 @@ def _cancel(send: Send, contact: Contact | None, verdict: Verdict, now: datetime
 
 
 def _reschedule(send: Send, when: datetime | None) -> Outcome:
-    Send.objects.filter(pk=send.pk, status=Send.Status.CLAIMED).update(
+    moved = Send.objects.filter(pk=send.pk, status=Send.Status.CLAIMED).update(
         status=Send.Status.PENDING, claimed_at=None, scheduled_for=when)
+    if moved and when is not None:
+        send.scheduled_for = when
+        send_status_changed(send, previous=Send.Status.CLAIMED, status=Send.Status.PENDING,
+                            now=timezone.now(), previous_api="pending")
     transaction.on_commit(partial(enqueue_delivery, send.pk, when))
     return Outcome("rescheduled")
 
 
 def _failed_call(send: Send, contact: Contact, error: ProviderError, now: datetime) -> Outcome:
-    fields = {"error_code": error.code, "error_message": error.message[:500],
+    fields: dict[str, Any] = {"error_code": error.code, "error_message": error.message[:500],
               "latency_ms": error.latency_ms, "attempts": send.attempts}
     if error.opted_out:
         # Twilio 21610: the person texted STOP to this sender. Record it; never retry.
@@ -253,9 +260,17 @@ def backoff_seconds(attempts: int) -> int:
     return min(600, 15 * 2 ** max(0, attempts - 1))
 
 
-def _finish(send: Send, status: str, **fields) -> None:
-    Send.objects.filter(pk=send.pk).exclude(status__in=TERMINAL_STATUSES).update(
+def _finish(send: Send, status: str, *, reason: str | None = None, **fields) -> None:
+    """Move the send to a final status (once: a final status never changes again)."""
+    changed = Send.objects.filter(pk=send.pk).exclude(status__in=TERMINAL_STATUSES).update(
         status=status, **fields)
+    if changed:
+        previous = send.status
+        for name, value in fields.items():
+            setattr(send, name, value)
+        send.status = status
+        send_status_changed(send, previous=previous, status=status, now=timezone.now(),
+                            reason=reason)
 
 
 def _handed_over(send: Send, handover: Handover, now: datetime, provider: str, *,
@@ -264,6 +279,8 @@ def _handed_over(send: Send, handover: Handover, now: datetime, provider: str, *
     mark_handed_over(send.pk, status=status, provider=provider, sid=handover.sid, sent_at=now,
                      attempts=send.attempts, validity=validity, latency_ms=handover.latency_ms,
                      segments=handover.segments or None)
+    previous, send.status, send.sent_at = send.status, status, now
+    send_status_changed(send, previous=previous, status=status, now=now)
 
 
 def _reconcile(send: Send, provider: Provider, now: datetime) -> Outcome | None:

@@ -10,6 +10,7 @@ from delivery.models import ConsentEvent, Send, SendStatusEvent
 from delivery.models.sends import PROVIDER_STATUSES, STATUS_RANK
 from delivery.services.contacts import opt_out_contact
 from delivery.services.rewards import count_trial
+from delivery.services.webhooks import send_status_changed
 from delivery.twilio_client import OPTED_OUT_CODE
 
 
@@ -63,5 +64,9 @@ def _apply(send: Send, sid: str, status: str, error_code: int | None, now) -> No
     if error_code is not None:
         fields["error_code"] = error_code
     Send.objects.filter(pk=send.pk).update(**fields)
+    previous, send.status = send.status, status
+    if error_code is not None:
+        send.error_code = error_code
+    send_status_changed(send, previous=previous, status=status, now=now)
     if send.provider_sid is None:
         count_trial(send.decision, at=now)  # it went out, though we never saw the create

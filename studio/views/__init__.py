@@ -29,12 +29,14 @@ from studio.views.queue import (
     retire,
     submit,
 )
+from studio.views.webhooks import change_webhook, create_webhook, retry_webhook, webhooks_page
 
 __all__ = [
     "api_keys", "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide",
-    "check", "comment", "contact", "contact_erase", "contact_export", "contact_import",
-    "contact_import_detail", "contact_import_report", "contact_opt_out", "contacts", "edit",
-    "favicon", "fix", "generate", "generation", "guardrails", "guardrails_impact", "guidelines",
-    "healthz", "home", "outbox", "performance", "queue", "reject", "request_changes", "retire",
-    "revoke_key", "root", "submit", "test_guardrails", "variant_detail",
+    "change_webhook", "check", "comment", "contact", "contact_erase", "contact_export",
+    "contact_import", "contact_import_detail", "contact_import_report", "contact_opt_out",
+    "contacts", "create_webhook", "edit", "favicon", "fix", "generate", "generation",
+    "guardrails", "guardrails_impact", "guidelines", "healthz", "home", "outbox", "performance",
+    "queue", "reject", "request_changes", "retire", "retry_webhook", "revoke_key", "root",
+    "submit", "test_guardrails", "variant_detail", "webhooks_page",
 ]
