@@ -69,49 +69,66 @@ LEFT JOIN LATERAL (
     SELECT array_agg(coalesce(s.sent_at, s.scheduled_for)) AS at,
            array_agg(s.subject) AS subjects
     FROM delivery_send s
-    WHERE s.contact_id = c.id AND coalesce(s.sent_at, s.scheduled_for) >= %s
-      AND s.status <> %s AND NOT (s.status = %s AND s.sent_at IS NULL) AND s.id <> %s
+    WHERE s.contact_id = c.id AND coalesce(s.sent_at, s.scheduled_for) >= %(history_since)s
+      AND s.status <> %(canceled)s AND NOT (s.status = %(failed)s AND s.sent_at IS NULL)
+      AND s.id <> %(exclude_send)s{queued}
 ) history ON TRUE
-WHERE c.brand_id = %s AND c.phone = %s{lock}"""
+WHERE c.brand_id = %(brand_id)s AND c.phone = %(phone)s{lock}"""
+# Re-checking a queued send, the sends still waiting behind it in the queue do not count:
+# they were decided (and their times set) counting this one at its scheduled time, so this
+# one goes first and each of them is judged again, against what really went out, when its
+# own time comes. Without this, a text deferred by the cap would push back the very text
+# it was deferred for.
+_QUEUED_BEFORE_SQL = """
+      AND (s.status <> %(pending)s OR (s.scheduled_for, s.id) < (%(queued_at)s, %(exclude_send)s))"""
 # "Texted" means a text went out to them (first message: CTIA opt-out instructions): a
 # handed-over send the provider did not reject. Sends still waiting do not count; the one
 # being re-checked never counts itself.
 _TEXTED_SQL = """,
-    EXISTS (SELECT 1 FROM delivery_send t WHERE t.contact_id = c.id AND t.id <> %s
-            AND t.sent_at IS NOT NULL AND t.status <> ALL(%s))"""
+    EXISTS (SELECT 1 FROM delivery_send t WHERE t.contact_id = c.id AND t.id <> %(exclude_send)s
+            AND t.sent_at IS NOT NULL AND t.status <> ALL(%(not_delivered)s))"""
 _SUPPRESSED_SQL = """,
     EXISTS (SELECT 1 FROM delivery_event p WHERE p.brand_id = c.brand_id AND p.phone = c.phone
-            AND p.type = %s AND p.occurred_at >= %s)"""
+            AND p.type = %(purchased)s AND p.occurred_at >= %(suppressed_since)s)"""
 # The sender asks, under the same lock, whether the copy it is about to send is still
 # approved: read after any wait for the lock, so a text sent back to review meanwhile stops.
 _VARIANT_SQL = """,
-    EXISTS (SELECT 1 FROM copygen_variant v WHERE v.id = %s AND v.status = %s AND v.is_current)"""
+    EXISTS (SELECT 1 FROM copygen_variant v
+            WHERE v.id = %(variant_id)s AND v.status = %(approved)s AND v.is_current)"""
 _CONTACT_FIELDS = len(Contact._meta.concrete_fields)
 
 
 @cache
-def _contact_sql(*, lock: bool, suppressible: bool, variant: bool) -> str:
+def _contact_sql(*, lock: bool, suppressible: bool, variant: bool, queued: bool) -> str:
     return _CONTACT_SQL.format(
         columns=columns(Contact, "c"),
         extra=(_TEXTED_SQL + (_SUPPRESSED_SQL if suppressible else "")
                + (_VARIANT_SQL if variant else "")),
+        queued=_QUEUED_BEFORE_SQL if queued else "",
         lock=" FOR UPDATE OF c" if lock else "")
 
 
 def _contact_query(brand: Brand, phone: str, *, intent: str, since: datetime, now: datetime,
                    lock: bool, exclude_send: int | None, variant_id: int | None = None,
-                   ) -> tuple[str, list[Any]]:
+                   queued_at: datetime | None = None) -> tuple[str, dict[str, Any]]:
     suppressible = intent in SUPPRESSIBLE_INTENTS
-    # Send ids start at 1: 0 excludes nothing.
-    params: list[Any] = [exclude_send or 0, NOT_DELIVERED]
+    params: dict[str, Any] = {
+        "exclude_send": exclude_send or 0,  # send ids start at 1: 0 excludes nothing
+        "not_delivered": NOT_DELIVERED,
+        "history_since": now - HISTORY_SPAN,
+        "canceled": Send.Status.CANCELED.value, "failed": Send.Status.FAILED.value,
+        "brand_id": brand.pk, "phone": phone,
+    }
     if suppressible:
-        params += [Event.Type.PURCHASED.value, since - SUPPRESSION_LOOKBACK]
+        params |= {"purchased": Event.Type.PURCHASED.value,
+                   "suppressed_since": since - SUPPRESSION_LOOKBACK}
     if variant_id is not None:
-        params += [variant_id, Variant.Status.APPROVED.value]
-    params += [now - HISTORY_SPAN, Send.Status.CANCELED.value, Send.Status.FAILED.value,
-               exclude_send or 0, brand.pk, phone]
-    return _contact_sql(lock=lock, suppressible=suppressible,
-                        variant=variant_id is not None), params
+        params |= {"variant_id": variant_id, "approved": Variant.Status.APPROVED.value}
+    queued = queued_at is not None and exclude_send is not None
+    if queued:
+        params |= {"pending": Send.Status.PENDING.value, "queued_at": queued_at}
+    return _contact_sql(lock=lock, suppressible=suppressible, variant=variant_id is not None,
+                        queued=queued), params
 
 
 def _contact_from_row(row: tuple, intent: str, *, variant: bool = False) -> Contact | None:
@@ -135,15 +152,18 @@ def _contact_from_row(row: tuple, intent: str, *, variant: bool = False) -> Cont
 
 def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: datetime,
                          now: datetime, lock: bool = False, exclude_send: int | None = None,
-                         variant_id: int | None = None) -> Contact | None:
+                         variant_id: int | None = None, queued_at: datetime | None = None,
+                         ) -> Contact | None:
     """The contact with everything eligibility reads about them, in one query: current
     consent, send history since `now` minus the longest cap window and whether a text ever
     went out to them (both without `exclude_send`, the send being re-checked), whether a
     purchase since `since` (minus the lookback) suppresses this intent. `lock` takes the
     row lock the sender relies on; with `variant_id`, `variant_approved` says whether that
-    copy is still approved and current."""
+    copy is still approved and current. With `queued_at` (the re-checked send's scheduled
+    time), sends still pending behind it in the queue are left out of the history."""
     sql, params = _contact_query(brand, phone, intent=intent, since=since, now=now,
-                                 lock=lock, exclude_send=exclude_send, variant_id=variant_id)
+                                 lock=lock, exclude_send=exclude_send, variant_id=variant_id,
+                                 queued_at=queued_at)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()  # (brand, phone) is unique: at most one row
@@ -211,10 +231,14 @@ SELECT c.*,
     (SELECT json_agg(json_build_array(v.id, v.text, a.successes, a.failures, a.penalties)
                      ORDER BY v.id)
      FROM copygen_variant v LEFT JOIN delivery_armstate a ON a.variant_id = v.id
-     WHERE v.brand_id = %s AND v.intent = %s AND v.stage = %s AND v.status = %s
-       AND v.is_current),
-    (SELECT max(bp.version) FROM brandguard_brandpolicy bp WHERE bp.brand_id = %s)
+     WHERE v.brand_id = %(brand_id)s AND v.intent = %(intent)s AND v.stage = %(stage)s
+       AND v.status = %(approved)s AND v.is_current),
+    (SELECT max(bp.version) FROM brandguard_brandpolicy bp WHERE bp.brand_id = %(brand_id)s)
 FROM (SELECT 1) AS one LEFT JOIN ({contact}) c ON TRUE"""
+
+
+_LOCK_CONTACT_SQL = """
+SELECT 1 FROM delivery_contact WHERE brand_id = %(brand_id)s AND phone = %(phone)s FOR UPDATE"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,14 +247,19 @@ class DecisionInputs:
     pool: Pool
 
 
-def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: datetime
-                    ) -> DecisionInputs:
-    """The contact as contact_for_decision reads it, and the bandit pool, in one query."""
+def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: datetime,
+                    lock: bool = False) -> DecisionInputs:
+    """The contact as contact_for_decision reads it, and the bandit pool, in one query.
+    `lock` first takes the contact's row lock (inside the caller's transaction)."""
     contact_sql, params = _contact_query(brand, phone, intent=intent, since=now, now=now,
                                          lock=False, exclude_send=None)
     with connection.cursor() as cursor:
+        if lock:
+            # A statement of its own: under READ COMMITTED the read below then takes its
+            # snapshot after the wait, and sees the sends the lock's previous holder wrote.
+            cursor.execute(_LOCK_CONTACT_SQL, params)
         cursor.execute(_DECISION_SQL.format(contact=contact_sql),
-                       [*_pool_params(brand, intent, stage), brand.pk, *params])
+                       params | _pool_params(intent, stage))
         row = cursor.fetchone()
     *contact_row, arms, version = row
     if isinstance(arms, str):  # json arrives as text or parsed, by the driver's set-up
@@ -239,8 +268,8 @@ def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: d
                           _pool([(*arm, version) for arm in arms or ()]))
 
 
-def _pool_params(brand: Brand, intent: str, stage: str) -> list[Any]:
-    return [brand.pk, intent, stage, Variant.Status.APPROVED.value]
+def _pool_params(intent: str, stage: str) -> dict[str, Any]:
+    return {"intent": intent, "stage": stage, "approved": Variant.Status.APPROVED.value}
 
 
 def _pool(rows: list[tuple]) -> Pool:

@@ -26,6 +26,7 @@ from delivery.services.rewards import (
     reward_decision,
 )
 from delivery.services.sending import Outcome, deliver, schedule_send, sweep_stalled_sends
+from delivery.services.settings import save_delivery_settings
 from delivery.services.status import record_status_callback
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "register_contact",
     "revoke_api_key",
     "reward_decision",
+    "save_delivery_settings",
     "schedule_send",
     "sweep_stalled_sends",
 ]

@@ -90,37 +90,42 @@ def decide(
     """
     now = now or timezone.now()
     merge = dict(merge or {})
-    e164, inputs = _read(brand, phone, intent, stage, now)
-    fingerprint = _fingerprint(e164, intent, stage, merge, send)
-    settings = settings if settings is not None else delivery_settings(brand)
-    try:
-        plan = _plan(brand, inputs, settings, intent, stage, merge, rng, now)
-    except DeliveryError:
-        # A retry must get its stored answer even if the copy has changed under it since.
-        if idempotency_key and (existing := _replay(brand, idempotency_key, fingerprint)):
-            return existing
-        raise
-    decision = Decision(
-        brand=brand, contact=inputs.contact, phone=e164, intent=intent, stage=stage,
-        variant_id=plan.variant_id, text=plan.text, encoding=plan.encoding,
-        segments=plan.segments, status=plan.status, reason=plan.reason, detail=plan.detail,
-        send_at=plan.send_at, propensities=plan.propensities, merge=merge,
-        guard_findings=plan.findings, policy_version=plan.policy_version,
-        idempotency_key=idempotency_key or "", request_fingerprint=fingerprint, created_at=now,
-    )
-    # One statement is its own transaction; only the rarer extra writes need a block.
-    with transaction.atomic() if send or plan.hold else nullcontext():
-        if not insert_decision(decision, links=plan.links, new_arms=plan.missing_arms):
-            # The key is taken: a retry, or a concurrent one that won the race.
-            existing = _replay(brand, idempotency_key or "", fingerprint)
-            if existing is None:  # only the idempotency key's index can conflict
-                raise RuntimeError("decision insert conflicted without a stored key")
-            return existing
-        _after_store(decision, inputs.contact, plan, send=send, now=now)
+    # With `send`, the read takes the contact's row lock (as the sender's re-check does) and
+    # holds it until the Send row is written: two concurrent sends to one person are judged
+    # one after the other, each counting the other's queued send against the caps.
+    with transaction.atomic() if send else nullcontext():
+        e164, inputs = _read(brand, phone, intent, stage, now, lock=send)
+        fingerprint = _fingerprint(e164, intent, stage, merge, send)
+        settings = settings if settings is not None else delivery_settings(brand)
+        try:
+            plan = _plan(brand, inputs, settings, intent, stage, merge, rng, now)
+        except DeliveryError:
+            # A retry must get its stored answer even if the copy has changed under it since.
+            if idempotency_key and (existing := _replay(brand, idempotency_key, fingerprint)):
+                return existing
+            raise
+        decision = Decision(
+            brand=brand, contact=inputs.contact, phone=e164, intent=intent, stage=stage,
+            variant_id=plan.variant_id, text=plan.text, encoding=plan.encoding,
+            segments=plan.segments, status=plan.status, reason=plan.reason,
+            detail=plan.detail, send_at=plan.send_at, propensities=plan.propensities,
+            merge=merge, guard_findings=plan.findings, policy_version=plan.policy_version,
+            idempotency_key=idempotency_key or "", request_fingerprint=fingerprint,
+            created_at=now,
+        )
+        # One statement is its own transaction; only the rarer extra writes need a block.
+        with transaction.atomic() if plan.hold and not send else nullcontext():
+            if not insert_decision(decision, links=plan.links, new_arms=plan.missing_arms):
+                # The key is taken: a retry, or a concurrent one that won the race.
+                existing = _replay(brand, idempotency_key or "", fingerprint)
+                if existing is None:  # only the idempotency key's index can conflict
+                    raise RuntimeError("decision insert conflicted without a stored key")
+                return existing
+            _after_store(decision, inputs.contact, plan, send=send, now=now)
     return decision
 
 
-def _read(brand: Brand, phone: str, intent: str, stage: str, now: datetime
+def _read(brand: Brand, phone: str, intent: str, stage: str, now: datetime, *, lock: bool
           ) -> tuple[str, DecisionInputs]:
     """The E.164 number and what the decision reads about it.
 
@@ -129,7 +134,7 @@ def _read(brand: Brand, phone: str, intent: str, stage: str, now: datetime
     has it is the input parsed, so that a malformed number is refused rather than denied.
     """
     if phones.is_e164(phone):
-        inputs = decision_inputs(brand, phone, intent=intent, stage=stage, now=now)
+        inputs = decision_inputs(brand, phone, intent=intent, stage=stage, now=now, lock=lock)
         if inputs.contact is not None:
             return phone, inputs
         e164 = parse_or_refuse(phone).e164
@@ -137,7 +142,7 @@ def _read(brand: Brand, phone: str, intent: str, stage: str, now: datetime
             return e164, inputs
     else:
         e164 = parse_or_refuse(phone).e164
-    return e164, decision_inputs(brand, e164, intent=intent, stage=stage, now=now)
+    return e164, decision_inputs(brand, e164, intent=intent, stage=stage, now=now, lock=lock)
 
 
 def _plan(brand: Brand, inputs: DecisionInputs, settings: DeliverySettings, intent: str,

@@ -149,7 +149,8 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     """Under the contact's row lock: re-check, call the provider, record the outcome."""
     contact = contact_for_decision(send.brand, send.to_phone, intent=send.subject,
                                    since=send.decision.created_at, now=now, lock=True,
-                                   exclude_send=send.pk, variant_id=send.decision.variant_id)
+                                   exclude_send=send.pk, variant_id=send.decision.variant_id,
+                                   queued_at=send.scheduled_for)
     settings = request_settings(send.brand)
     verdict = check_eligibility(contact, settings, intent=send.subject, now=now)
     if verdict.status != "deny" and contact is not None:

@@ -2,6 +2,7 @@
 
 from studio.views.audit import audit, audit_csv, variant_detail
 from studio.views.delivery import outbox, performance
+from studio.views.delivery_settings import delivery_settings_page
 from studio.views.edit import check, edit, fix
 from studio.views.generate import generate, generation
 from studio.views.guardrails import guardrails, test_guardrails
@@ -19,7 +20,8 @@ from studio.views.queue import (
 )
 
 __all__ = [
-    "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "check", "comment", "edit",
+    "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "check", "comment",
+    "delivery_settings_page", "edit",
     "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home", "outbox",
     "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
     "test_guardrails", "variant_detail",

@@ -13,7 +13,7 @@ from delivery.models import ArmState, Decision, OutboxMessage, Send
 from delivery.services.sending import enqueue_delivery
 from delivery.tasks import deliver_send
 from tests.delivery.conftest import MERGE, NOON_NY, NY, phone_open_now
-from tests.factories import make_contact, make_pool_variant
+from tests.factories import make_contact, make_delivery_settings, make_pool_variant
 
 CONSENTED = NOON_NY - timedelta(days=10)
 
@@ -26,6 +26,9 @@ def queue(brand, phone=NY, *, now=NOON_NY) -> Send:
 
 @pytest.fixture
 def contact(pool_brand):
+    # These tests send several texts to one person; the brand's default cap (one a day) is
+    # tested in test_caps_at_decision.py.
+    make_delivery_settings(pool_brand, daily_cap=None)
     return make_contact(pool_brand, NY, consent_at=CONSENTED)
 
 
@@ -94,6 +97,7 @@ def test_a_send_whose_window_closed_meanwhile_is_deferred_not_sent(
 
 def test_a_send_does_not_count_against_its_own_cap(pool_brand):
     # Florida: three per rolling day on a subject. The third, re-checked, must still go.
+    make_delivery_settings(pool_brand, daily_cap=None)
     make_contact(pool_brand, "+13055550123", consent_at=CONSENTED)
     sends = [queue(pool_brand, "+13055550123", now=NOON_NY + timedelta(minutes=m))
              for m in range(3)]

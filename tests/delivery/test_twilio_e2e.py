@@ -17,7 +17,7 @@ from delivery import services
 from delivery.models import ConsentEvent, Contact, InboundMessage, Send, SendStatusEvent
 from delivery.tasks import deliver_send
 from tests.delivery.conftest import MERGE, NOON_NY, NY, SERVICE_SID, phone_open_now, wait_until
-from tests.factories import make_contact
+from tests.factories import make_contact, make_delivery_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LATER = NOON_NY + timedelta(minutes=3)
@@ -34,6 +34,7 @@ def creates(twilio) -> list:
 
 @pytest.fixture
 def contact(pool_brand):
+    make_delivery_settings(pool_brand, daily_cap=None)  # several texts to one person
     return make_contact(pool_brand, NY, consent_at=NOON_NY - timedelta(days=3))
 
 
