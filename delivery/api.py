@@ -79,11 +79,10 @@ def on_delivery_error(request: HttpRequest, exc: services.DeliveryError) -> Http
           summary="Decide whether, when and which approved text to send", tags=["decisions"])
 def create_decision(request: HttpRequest, payload: DecisionIn):
     brand = _brand(request)
-    decision = services.decide(
-        brand, phone=payload.phone, intent=payload.intent.value,
-        stage=payload.stage.value, merge=payload.merge, send=payload.send,
-        idempotency_key=payload.idempotency_key, settings=selectors.request_settings(brand),
-    )
+    decision = services.decide(brand, services.DecisionRequest(
+        phone=payload.phone, intent=payload.intent.value, stage=payload.stage.value,
+        merge=payload.merge, send=payload.send, idempotency_key=payload.idempotency_key,
+    ), settings=selectors.request_settings(brand))
     return Status(200, decision_body(decision))
 
 

@@ -131,29 +131,54 @@ def _contact_query(brand: Brand, phone: str, *, intent: str, since: datetime, no
                         queued=queued), params
 
 
-def _contact_from_row(row: tuple, intent: str, *, variant: bool = False) -> Contact | None:
-    """The Contact of a _CONTACT_SQL row, its extra columns kept as attributes (read by
-    consent_state, send_history, has_been_texted and is_suppressed)."""
+@dataclass(frozen=True, slots=True)
+class ContactFacts:
+    """A contact and everything eligibility reads about them, as of one read
+    (contact_for_decision or decision_inputs).
+
+    history: every send that reached or may reach the person within the longest cap window,
+    scheduled ones included (Fla. Stat. 501.059(8)(a) counts every message); canceled sends
+    and provider rejections never left. texted: a text went out to them and was not
+    rejected. suppressed: a purchase suppresses this intent (always False for intents that
+    are never suppressed). variant_approved: None unless the read named a variant.
+    """
+
+    contact: Contact
+    consent: ConsentState
+    history: tuple[SendRecord, ...]
+    texted: bool
+    suppressed: bool
+    variant_approved: bool | None = None
+
+
+def consent_from(contact: Contact, kind: str | None, occurred_at: datetime | None
+                 ) -> ConsentState:
+    """The ConsentState of the latest consent event (`kind`, `occurred_at`), if any."""
+    granted = kind == ConsentEvent.Kind.GRANTED
+    return ConsentState(granted=granted, granted_at=occurred_at if granted else None,
+                        revoked=kind == ConsentEvent.Kind.REVOKED, opted_out=contact.opted_out)
+
+
+def _facts_from_row(row: tuple, intent: str, *, variant: bool = False) -> ContactFacts | None:
+    """The ContactFacts of a _CONTACT_SQL row (None: no such contact)."""
     contact = cast(Contact | None, split_row(row[:_CONTACT_FIELDS], (Contact,))[0])
     if contact is None:
         return None
-    extra = iter(row[_CONTACT_FIELDS:])
-    contact.consent_kind, contact.consent_at = next(extra), next(extra)  # type: ignore[attr-defined]
-    at, subjects = next(extra), next(extra)
-    contact.history = [SendRecord(sent_at=a, subject=s)  # type: ignore[attr-defined]
-                       for a, s in zip(at or (), subjects or (), strict=True)]
-    contact.texted = next(extra)  # type: ignore[attr-defined]
-    if intent in SUPPRESSIBLE_INTENTS:
-        contact.suppressed = next(extra)  # type: ignore[attr-defined]
-    if variant:
-        contact.variant_approved = next(extra)  # type: ignore[attr-defined]
-    return contact
+    kind, consent_at, at, subjects, texted, *rest = row[_CONTACT_FIELDS:]
+    suppressed = bool(rest.pop(0)) if intent in SUPPRESSIBLE_INTENTS else False
+    return ContactFacts(
+        contact=contact, consent=consent_from(contact, kind, consent_at),
+        history=tuple(SendRecord(sent_at=a, subject=s)
+                      for a, s in zip(at or (), subjects or (), strict=True)),
+        texted=bool(texted), suppressed=suppressed,
+        variant_approved=bool(rest.pop(0)) if variant else None,
+    )
 
 
 def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: datetime,
                          now: datetime, lock: bool = False, exclude_send: int | None = None,
                          variant_id: int | None = None, queued_at: datetime | None = None,
-                         ) -> Contact | None:
+                         ) -> ContactFacts | None:
     """The contact with everything eligibility reads about them, in one query: current
     consent, send history since `now` minus the longest cap window and whether a text ever
     went out to them (both without `exclude_send`, the send being re-checked), whether a
@@ -168,41 +193,12 @@ def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: dateti
         cursor.execute(sql, params)
         row = cursor.fetchone()  # (brand, phone) is unique: at most one row
     return (None if row is None
-            else _contact_from_row(row, intent, variant=variant_id is not None))
-
-
-# What contact_for_decision (and decision_inputs) read about a contact, kept on it as
-# attributes by _contact_from_row; the accessors below name them for eligibility.
-
-def consent_state(contact: Contact) -> ConsentState:
-    kind = contact.consent_kind  # type: ignore[attr-defined]
-    granted = kind == ConsentEvent.Kind.GRANTED
-    return ConsentState(
-        granted=granted,
-        granted_at=contact.consent_at if granted else None,  # type: ignore[attr-defined]
-        revoked=kind == ConsentEvent.Kind.REVOKED,
-        opted_out=contact.opted_out,
-    )
+            else _facts_from_row(row, intent, variant=variant_id is not None))
 
 
 def caps_apply(contact: Contact, settings: DeliverySettings) -> bool:
     return bool(settings.daily_cap or settings.weekly_cap
                 or contact.us_state in SAME_SUBJECT_CAP_STATES)
-
-
-def send_history(contact: Contact) -> list[SendRecord]:
-    """Every send that reached or may reach the person within the longest cap window,
-    scheduled ones included (Fla. Stat. 501.059(8)(a) counts every message). Canceled sends
-    and provider rejections never left."""
-    return contact.history  # type: ignore[attr-defined]
-
-
-def has_been_texted(contact: Contact) -> bool:
-    return contact.texted  # type: ignore[attr-defined]
-
-
-def is_suppressed(contact: Contact, *, intent: str) -> bool:
-    return intent in SUPPRESSIBLE_INTENTS and contact.suppressed  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +239,7 @@ SELECT 1 FROM delivery_contact WHERE brand_id = %(brand_id)s AND phone = %(phone
 
 @dataclass(frozen=True, slots=True)
 class DecisionInputs:
-    contact: Contact | None
+    facts: ContactFacts | None  # None: no contact with this number at this brand
     pool: Pool
 
 
@@ -264,7 +260,7 @@ def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: d
     *contact_row, arms, version = row
     if isinstance(arms, str):  # json arrives as text or parsed, by the driver's set-up
         arms = json.loads(arms)
-    return DecisionInputs(_contact_from_row(contact_row, intent),
+    return DecisionInputs(_facts_from_row(tuple(contact_row), intent),
                           _pool([(*arm, version) for arm in arms or ()]))
 
 
@@ -289,7 +285,7 @@ SELECT {columns(ApiKey, "k")}, {columns(Brand, "b")}, {columns(DeliverySettings,
 FROM delivery_apikey k
 JOIN brandguard_brand b ON b.id = k.brand_id
 LEFT JOIN delivery_deliverysettings ds ON ds.brand_id = b.id
-WHERE k.key_hash = %s AND k.revoked_at IS NULL"""
+WHERE k.key_hash = %(key_hash)s AND k.revoked_at IS NULL"""
 
 
 def active_api_key(plain: str) -> ApiKey | None:
@@ -297,7 +293,7 @@ def active_api_key(plain: str) -> ApiKey | None:
     if not plain or len(plain) > 200:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(_KEY_SQL, [hash_api_key(plain)])
+        cursor.execute(_KEY_SQL, {"key_hash": hash_api_key(plain)})
         row = cursor.fetchone()
     if row is None:
         return None
@@ -318,13 +314,13 @@ FROM delivery_send s
 JOIN delivery_decision d ON d.id = s.decision_id
 JOIN brandguard_brand b ON b.id = s.brand_id
 LEFT JOIN delivery_deliverysettings ds ON ds.brand_id = b.id
-WHERE s.id = %s"""
+WHERE s.id = %(send_id)s"""
 
 
 def send_for_delivery(send_id: int) -> Send | None:
     """The send with its decision, brand and the brand's settings (request_settings)."""
     with connection.cursor() as cursor:
-        cursor.execute(_SEND_SQL, [send_id])
+        cursor.execute(_SEND_SQL, {"send_id": send_id})
         row = cursor.fetchone()
     if row is None:
         return None

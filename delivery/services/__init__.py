@@ -7,7 +7,7 @@ from delivery.services.contacts import (
     record_consent,
     register_contact,
 )
-from delivery.services.decisions import check_eligibility, decide
+from delivery.services.decisions import DecisionRequest, check_eligibility, decide
 from delivery.services.errors import (
     ConsentProofMissing,
     DeliveryError,
@@ -31,6 +31,7 @@ from delivery.services.status import record_status_callback
 
 __all__ = [
     "ConsentProofMissing",
+    "DecisionRequest",
     "DeliveryError",
     "IdempotencyConflict",
     "InvalidMergeValue",

@@ -21,7 +21,8 @@ _DECISION_COLUMNS = (
     "guard_findings", "policy_version", "idempotency_key", "request_fingerprint", "created_at",
 )
 _JSON_COLUMNS = frozenset({"propensities", "merge", "guard_findings"})
-_VALUES = ", ".join("%s::jsonb" if c in _JSON_COLUMNS else "%s" for c in _DECISION_COLUMNS)
+_VALUES = ", ".join(f"%({c})s::jsonb" if c in _JSON_COLUMNS else f"%({c})s"
+                    for c in _DECISION_COLUMNS)
 # The partial unique index of Decision.Meta (decision_unique_idempotency_key): a key already
 # stored inserts nothing, and no row comes back.
 _INSERT_DECISION = f"""
@@ -33,16 +34,17 @@ WITH d AS (
 SELECT count(*) FROM d"""
 _LINKS = """, links AS (
     INSERT INTO delivery_shortlink (code, brand_id, decision_id, destination, clicks, created_at)
-    SELECT u.code, %s, d.id, u.destination, 0, %s
-    FROM d, unnest(%s::varchar[], %s::varchar[]) AS u(code, destination)
+    SELECT u.code, %(brand_id)s, d.id, u.destination, 0, %(created_at)s
+    FROM d, unnest(%(link_codes)s::varchar[], %(link_destinations)s::varchar[])
+        AS u(code, destination)
 )"""
 # Arms the pool has not met yet start at zero counts (the bandit's pooled prior covers them);
 # a concurrent decision may create the same arm, hence DO NOTHING.
 _ARMS = """, arms AS (
     INSERT INTO delivery_armstate
         (brand_id, intent, stage, variant_id, successes, failures, penalties, updated_at)
-    SELECT %s, %s, %s, u.variant_id, 0, 0, 0, %s
-    FROM d, unnest(%s::bigint[]) AS u(variant_id)
+    SELECT %(brand_id)s, %(intent)s, %(stage)s, u.variant_id, 0, 0, 0, %(created_at)s
+    FROM d, unnest(%(new_arms)s::bigint[]) AS u(variant_id)
     ON CONFLICT (brand_id, intent, stage, variant_id) DO NOTHING
 )"""
 
@@ -50,21 +52,18 @@ _ARMS = """, arms AS (
 def insert_decision(decision: Decision, *, links: dict[str, str], new_arms: list[int]) -> bool:
     """Store the unsaved `decision`, a short link per code -> destination, and an ArmState
     row per new arm. False when its idempotency key is already stored (nothing is written)."""
-    params: list[Any] = [
-        json.dumps(getattr(decision, column)) if column in _JSON_COLUMNS
+    params: dict[str, Any] = {
+        column: json.dumps(getattr(decision, column)) if column in _JSON_COLUMNS
         else getattr(decision, column)
         for column in _DECISION_COLUMNS
-    ]
-    sql_links = sql_arms = ""
+    }
     if links:
-        sql_links = _LINKS
-        params += [decision.brand_id, decision.created_at, list(links), list(links.values())]
+        params |= {"link_codes": list(links), "link_destinations": list(links.values())}
     if new_arms:
-        sql_arms = _ARMS
-        params += [decision.brand_id, decision.intent, decision.stage, decision.created_at,
-                   new_arms]
+        params["new_arms"] = new_arms
+    sql = _INSERT_DECISION.format(links=_LINKS if links else "", arms=_ARMS if new_arms else "")
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_DECISION.format(links=sql_links, arms=sql_arms), params)
+        cursor.execute(sql, params)
         (stored,) = cursor.fetchone()
     if stored:
         decision._state.adding = False

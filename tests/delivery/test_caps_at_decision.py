@@ -57,9 +57,9 @@ def test_concurrent_sends_to_one_person_are_judged_one_after_the_other(pool_bran
     def work(key: str) -> None:
         try:
             start.wait()
-            decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment",
-                                       stage="active", merge=MERGE, send=True,
-                                       idempotency_key=key, now=NOON_NY)
+            decision = services.decide(pool_brand, services.DecisionRequest(
+                phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, send=True,
+                idempotency_key=key, now=NOON_NY))
             answers.append((decision.status, decision.send_at))
         finally:
             connection.close()
@@ -95,9 +95,9 @@ def test_a_decision_without_send_counts_queued_sends_but_queues_nothing(
 
 def test_the_deferred_text_goes_at_its_time_unless_the_first_went_late(pool_brand):
     make_contact(pool_brand, NY, consent_at=NOON_NY - timedelta(days=1))
-    first, second = (services.decide(pool_brand, phone=NY, intent="cart_abandonment",
-                                     stage="active", merge=MERGE, send=True, now=NOON_NY)
-                     for _ in range(2))
+    first, second = (services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, send=True,
+        now=NOON_NY)) for _ in range(2))
     assert second.send_at == NOON_NY + timedelta(hours=24)
     assert services.deliver(first.send.pk, now=NOON_NY).result == "sent"
     assert services.deliver(second.send.pk, now=second.send_at).result == "sent"
@@ -105,9 +105,9 @@ def test_the_deferred_text_goes_at_its_time_unless_the_first_went_late(pool_bran
 
 def test_a_late_first_text_pushes_the_one_behind_it_by_its_lateness(pool_brand):
     make_contact(pool_brand, NY, consent_at=NOON_NY - timedelta(days=1))
-    first, second = (services.decide(pool_brand, phone=NY, intent="cart_abandonment",
-                                     stage="active", merge=MERGE, send=True, now=NOON_NY)
-                     for _ in range(2))
+    first, second = (services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, send=True,
+        now=NOON_NY)) for _ in range(2))
     late = NOON_NY + timedelta(minutes=10)
     assert services.deliver(first.send.pk, now=late).result == "sent"
     assert services.deliver(second.send.pk, now=second.send_at).result == "rescheduled"

@@ -25,7 +25,7 @@ CONSENTED = NOON_NY - timedelta(days=10)
 def decide(brand, phone=NY, *, now=NOON_NY, merge=MERGE, **kw):
     kw.setdefault("intent", "cart_abandonment")
     kw.setdefault("stage", "active")
-    return services.decide(brand, phone=phone, merge=merge, now=now, **kw)
+    return services.decide(brand, services.DecisionRequest(phone=phone, merge=merge, now=now, **kw))
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ CONSENTED = NOON_NY - timedelta(days=10)
 
 
 def queue(brand, phone=NY, *, now=NOON_NY) -> Send:
-    decision = services.decide(brand, phone=phone, intent="cart_abandonment", stage="active",
-                               merge=MERGE, send=True, now=now)
+    decision = services.decide(brand, services.DecisionRequest(
+        phone=phone, intent="cart_abandonment", stage="active", merge=MERGE, send=True, now=now))
     return decision.send
 
 
@@ -168,8 +168,8 @@ NO_STOP_LINE = "Acme Outdoors: {first_name}, still looking? {link}"
 
 
 def queue_browse(brand, *, now) -> Send:
-    decision = services.decide(brand, phone=NY, intent="browse_abandonment", stage="active",
-                               merge=MERGE, send=True, now=now)
+    decision = services.decide(brand, services.DecisionRequest(
+        phone=NY, intent="browse_abandonment", stage="active", merge=MERGE, send=True, now=now))
     assert decision.status == "allow", decision.detail
     return decision.send
 
@@ -203,7 +203,7 @@ def test_a_follow_up_becomes_the_first_text_when_the_one_before_never_arrived(
 def test_a_text_still_waiting_does_not_make_the_next_one_a_follow_up(pool_brand, contact):
     make_pool_variant(pool_brand, intent="browse_abandonment", text=NO_STOP_LINE)
     queue(pool_brand)  # pending: nothing has reached the person yet
-    decision = services.decide(pool_brand, phone=NY, intent="browse_abandonment",
-                               stage="active", merge=MERGE, send=True, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="browse_abandonment", stage="active", merge=MERGE, send=True, now=NOON_NY))
     assert (decision.status, decision.reason) == ("deny", "CONTENT_BLOCKED")
     assert "OPTOUT_FIRST" in {f["rule"] for f in decision.guard_findings}

@@ -24,8 +24,9 @@ LATER = NOON_NY + timedelta(minutes=3)
 
 
 def queue(brand, phone=NY, *, now=NOON_NY) -> Send:
-    return services.decide(brand, phone=phone, intent="cart_abandonment", stage="active",
-                           merge=MERGE, send=True, now=now).send
+    return services.decide(brand, services.DecisionRequest(
+        phone=phone, intent="cart_abandonment", stage="active", merge=MERGE, send=True,
+        now=now)).send
 
 
 def creates(twilio) -> list:
@@ -107,8 +108,8 @@ def test_21610_opts_the_contact_out_and_is_never_retried(signed_app, twilio, poo
     assert contact.opted_out
     assert ConsentEvent.objects.filter(kind="revoked", source="provider").count() == 1
     assert len(creates(twilio)) == 1
-    again = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
-                            merge=MERGE, now=LATER)
+    again = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, now=LATER))
     assert again.reason == "OPTED_OUT"
 
 
