@@ -73,7 +73,7 @@ LEFT JOIN LATERAL (
       AND s.status <> %(canceled)s AND NOT (s.status = %(failed)s AND s.sent_at IS NULL)
       AND s.id <> %(exclude_send)s{queued}
 ) history ON TRUE
-WHERE c.brand_id = %(brand_id)s AND c.phone = %(phone)s{lock}"""
+WHERE c.brand_id = %(brand_id)s AND c.phone = {phone}{lock}"""
 # Re-checking a queued send, the sends still waiting behind it in the queue do not count:
 # they were decided (and their times set) counting this one at its scheduled time, so this
 # one goes first and each of them is judged again, against what really went out, when its
@@ -99,9 +99,10 @@ _CONTACT_FIELDS = len(Contact._meta.concrete_fields)
 
 
 @cache
-def _contact_sql(*, lock: bool, suppressible: bool, variant: bool, queued: bool) -> str:
+def _contact_sql(*, lock: bool, suppressible: bool, variant: bool, queued: bool,
+                 phone: str = "%(phone)s") -> str:
     return _CONTACT_SQL.format(
-        columns=columns(Contact, "c"),
+        columns=columns(Contact, "c"), phone=phone,
         extra=(_TEXTED_SQL + (_SUPPRESSED_SQL if suppressible else "")
                + (_VARIANT_SQL if variant else "")),
         queued=_QUEUED_BEFORE_SQL if queued else "",
@@ -262,6 +263,53 @@ def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: d
         arms = json.loads(arms)
     return DecisionInputs(_facts_from_row(tuple(contact_row), intent),
                           _pool([(*arm, version) for arm in arms or ()]))
+
+
+# The batch call reads every recipient and the pool in one statement: the contact read of
+# _CONTACT_SQL once per number (a lateral join over the list, in the list's order), the
+# pool and the policy version on the first row only.
+_BATCH_SQL = """
+SELECT p.ord, c.*,
+    CASE WHEN p.ord = 1 THEN
+    (SELECT json_agg(json_build_array(v.id, v.text, a.successes, a.failures, a.penalties)
+                     ORDER BY v.id)
+     FROM copygen_variant v LEFT JOIN delivery_armstate a ON a.variant_id = v.id
+     WHERE v.brand_id = %(brand_id)s AND v.intent = %(intent)s AND v.stage = %(stage)s
+       AND v.status = %(approved)s AND v.is_current) END,
+    CASE WHEN p.ord = 1 THEN
+    (SELECT max(bp.version) FROM brandguard_brandpolicy bp WHERE bp.brand_id = %(brand_id)s)
+    END
+FROM unnest(%(phones)s::varchar[]) WITH ORDINALITY AS p(phone, ord)
+LEFT JOIN LATERAL ({contact}) c ON TRUE
+ORDER BY p.ord"""
+# Locks in id order, so two batches naming the same people cannot deadlock.
+_LOCK_CONTACTS_SQL = """
+SELECT 1 FROM delivery_contact WHERE brand_id = %(brand_id)s AND phone = ANY(%(phones)s)
+ORDER BY id FOR UPDATE"""
+
+
+def decision_inputs_many(brand: Brand, phones: list[str], *, intent: str, stage: str,
+                         now: datetime, lock: bool = False
+                         ) -> tuple[list[ContactFacts | None], Pool]:
+    """decision_inputs for many numbers at once: the facts per number (in order) and the
+    pool, in one query. `lock` first takes every found contact's row lock."""
+    if not phones:
+        return [], _pool([])
+    _, params = _contact_query(brand, phones[0], intent=intent, since=now, now=now,
+                               lock=False, exclude_send=None)
+    params |= {"phones": phones} | _pool_params(intent, stage)
+    contact_sql = _contact_sql(lock=False, suppressible=intent in SUPPRESSIBLE_INTENTS,
+                               variant=False, queued=False, phone="p.phone")
+    with connection.cursor() as cursor:
+        if lock:
+            cursor.execute(_LOCK_CONTACTS_SQL, params)
+        cursor.execute(_BATCH_SQL.format(contact=contact_sql), params)
+        rows = cursor.fetchall()
+    arms, version = rows[0][-2], rows[0][-1]
+    if isinstance(arms, str):
+        arms = json.loads(arms)
+    facts = [_facts_from_row(tuple(row[1:-2]), intent) for row in rows]
+    return facts, _pool([(*arm, version) for arm in arms or ()])
 
 
 def _pool_params(intent: str, stage: str) -> dict[str, Any]:

@@ -257,14 +257,16 @@ def _choose(arms: list[bandit.Arm], *, rng: random.Random | None, penalty_weight
 
 
 def _after_store(decision: Decision, facts: ContactFacts | None, plan: _Plan, *, send: bool,
-                 now: datetime) -> None:
+                 now: datetime, scheduled: bool = False) -> None:
+    """The writes beside a stored decision: hold the contact for review, queue the send
+    (unless the caller wrote it already: `scheduled`), or show the studio a blocked send."""
     from delivery.services.sending import schedule_send
 
     if plan.hold and facts is not None:
         Contact.objects.filter(pk=facts.contact.pk).update(hold_for_review=True,
-                                                     review_reason=plan.reason)
+                                                           review_reason=plan.reason)
     if decision.status != "deny":
-        if send:
+        if send and not scheduled:
             schedule_send(decision)
     elif send:
         # Show the studio what was asked for and why nothing went out.
