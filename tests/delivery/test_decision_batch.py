@@ -124,7 +124,8 @@ def test_a_batch_answers_exactly_as_single_calls_in_order(people, now, send):
               {"first_name": "Zed"}]
     with transaction.atomic():
         batch = decide_batch(people, BatchRequest(
-            "cart_abandonment", "active", [Recipient(p, m) for p, m in zip(phones, merges)],
+            "cart_abandonment", "active", [Recipient(p, m) for p, m in
+                                          zip(phones, merges, strict=True)],
             send=send, now=now, rng=random.Random(3)))
         from_batch = _answers(batch)
         transaction.set_rollback(True)
