@@ -155,3 +155,8 @@ def test_a_batch_is_one_read_and_one_write(people):
     assert (len(reads), len(writes)) == (1, 1)
     assert all("delivery_decision" not in s for s in others)
     assert Decision.objects.count() == 4
+
+
+def test_the_bench_floor_view_is_not_mounted_without_the_bench_flag(client, people):
+    assert client.post("/api/bench/floor?brand=1", "{}",
+                       content_type="application/json").status_code == 404
