@@ -15,7 +15,14 @@ from ninja.security import HttpBearer
 from brandguard.models import Brand
 from delivery import selectors, services
 from delivery.models import ApiKey, Decision
-from delivery.schemas import DecisionIn, DecisionOut, ErrorOut
+from delivery.schemas import (
+    DecisionBatchIn,
+    DecisionBatchOut,
+    DecisionIn,
+    DecisionOut,
+    ErrorOut,
+)
+from delivery.services.batch import BatchRequest, Recipient, decide_batch
 from delivery.services.errors import RateLimited
 from delivery.services.ratelimits import take_token
 
@@ -98,12 +105,27 @@ def on_delivery_error(request: HttpRequest, exc: services.DeliveryError) -> Http
           summary="Decide whether, when and which approved text to send", tags=["decisions"])
 def create_decision(request: HttpRequest, payload: DecisionIn):
     brand = brand_of(request)
-    decision = services.decide(
-        brand, phone=payload.phone, intent=payload.intent.value,
-        stage=payload.stage.value, merge=payload.merge, send=payload.send,
-        idempotency_key=payload.idempotency_key, settings=selectors.request_settings(brand),
-    )
+    decision = services.decide(brand, services.DecisionRequest(
+        phone=payload.phone, intent=payload.intent.value, stage=payload.stage.value,
+        merge=payload.merge, send=payload.send, idempotency_key=payload.idempotency_key,
+    ), settings=selectors.request_settings(brand))
     return Status(200, decision_body(decision))
+
+
+@api.post("/v1/decisions/batch", response={200: DecisionBatchOut, **ERRORS},
+          summary="Decide for up to 1,000 people at once (one intent and stage)",
+          tags=["decisions"])
+def create_decision_batch(request: HttpRequest, payload: DecisionBatchIn):
+    brand = brand_of(request)
+    answers = decide_batch(brand, BatchRequest(
+        intent=payload.intent.value, stage=payload.stage.value, send=payload.send,
+        recipients=[Recipient(r.phone, r.merge, r.idempotency_key)
+                    for r in payload.recipients],
+    ), settings=selectors.request_settings(brand))
+    return Status(200, {"results": [
+        decision_body(a) if isinstance(a, Decision)
+        else {"error": {"code": a.code, "message": a.message, "field": a.field}}
+        for a in answers]})
 
 
 def decision_body(decision: Decision) -> dict:

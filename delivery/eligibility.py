@@ -128,7 +128,10 @@ class DeliveryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class Verdict:
+    """evaluate()'s answer. (delivery.models.Decision is the stored decision that carries it,
+    with the copy chosen and rendered.)"""
+
     status: Status
     reason: str | None = None
     send_at: datetime | None = None
@@ -153,7 +156,7 @@ def evaluate(
     policy: DeliveryPolicy,
     subject: str,
     suppressed: bool = False,
-) -> Decision:
+) -> Verdict:
     now = _aware_utc(now)
     if consent.opted_out:
         return _deny(OPTED_OUT, "the recipient opted out")
@@ -165,7 +168,7 @@ def evaluate(
     return _schedule(now, contact, consent, history, policy, subject)
 
 
-def _check_consent(now: datetime, consent: ConsentState, policy: DeliveryPolicy) -> Decision | None:
+def _check_consent(now: datetime, consent: ConsentState, policy: DeliveryPolicy) -> Verdict | None:
     if not consent.granted or consent.revoked:
         return _deny(NO_CONSENT, "no current consent for this brand")
     if consent.granted_at is None:
@@ -177,7 +180,7 @@ def _check_consent(now: datetime, consent: ConsentState, policy: DeliveryPolicy)
     return None
 
 
-def _check_number(contact: PhoneFacts) -> Decision | None:
+def _check_number(contact: PhoneFacts) -> Verdict | None:
     flags = contact.flags
     # DOMAIN.md section 4: do not send, hold for review. Most specific code first.
     if FLAG_INVALID in flags:
@@ -200,21 +203,21 @@ def _schedule(
     history: Sequence[SendRecord],
     policy: DeliveryPolicy,
     subject: str,
-) -> Decision:
+) -> Verdict:
     caps = _caps(contact, history, policy, subject)
     try:
         send_at = _earliest_send(now, contact, policy, caps)
     except quiet_hours.NoSendWindow as exc:
         return _deny(NO_SEND_WINDOW, str(exc))
     if send_at == now:
-        return Decision("allow", None, now, "within every window and cap")
+        return Verdict("allow", None, now, "within every window and cap")
     deadline = _consent_deadline(consent, policy)
     if deadline is not None and send_at >= deadline:
         return _deny(CONSENT_EXPIRED, "consent expires before the earliest permitted send")
     capped = [cap.label for cap in caps if not _under_cap(now, cap)]
     if capped:
-        return Decision("defer", FREQ_CAP, send_at, "cap reached: " + "; ".join(capped))
-    return Decision("defer", QUIET_HOURS, send_at, "outside the send window in a zone")
+        return Verdict("defer", FREQ_CAP, send_at, "cap reached: " + "; ".join(capped))
+    return Verdict("defer", QUIET_HOURS, send_at, "outside the send window in a zone")
 
 
 def _earliest_send(
@@ -294,12 +297,12 @@ def _consent_deadline(consent: ConsentState, policy: DeliveryPolicy) -> datetime
     return _aware_utc(consent.granted_at) + timedelta(days=policy.reconfirm_after_days)
 
 
-def _deny(reason: str, detail: str) -> Decision:
-    return Decision("deny", reason, None, detail)
+def _deny(reason: str, detail: str) -> Verdict:
+    return Verdict("deny", reason, None, detail)
 
 
-def _hold(reason: str, detail: str) -> Decision:
-    return Decision("deny", reason, None, detail, hold_for_review=True)
+def _hold(reason: str, detail: str) -> Verdict:
+    return Verdict("deny", reason, None, detail, hold_for_review=True)
 
 
 def _aware_utc(moment: datetime) -> datetime:

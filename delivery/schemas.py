@@ -52,6 +52,27 @@ class DecisionIn(Schema):
         None, description="Retries with the same key get the same decision.")
 
 
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    field: str | None
+
+
+class BatchRecipient(Schema):
+    phone: Phone = Field(examples=["+12125550123"])
+    merge: dict[MergeName, Text] = Field(default_factory=dict, max_length=30)
+    idempotency_key: Token | None = None
+
+
+class DecisionBatchIn(Schema):
+    intent: Intent
+    stage: Stage
+    send: bool = Field(False, description="Schedule every allowed or deferred text.")
+    recipients: list[BatchRecipient] = Field(
+        min_length=1, max_length=1000,
+        description="Up to 1,000 people; the answers come back in the same order.")
+
+
 class Eligibility(Schema):
     status: Literal["allow", "defer", "deny"]
     reason: str | None
@@ -67,18 +88,29 @@ class DecisionOut(Schema):
     eligibility: Eligibility
 
 
-class ErrorDetail(Schema):
-    code: str
-    message: str
-    field: str | None
-
-
 class ErrorOut(Schema):
     error: ErrorDetail
 
 
 EventType = Literal["clicked", "converted", "purchased", "sent", "delivered", "failed",
                     "opted_out"]
+
+
+class BatchItemOut(Schema):
+    """One recipient's answer: the decision, or `error` (the body a single call would have
+    got, e.g. a malformed number, a missing merge field, a reused idempotency key)."""
+
+    decision_id: UUID | None = None
+    variant_id: int | None = None
+    text: str | None = None
+    encoding: str | None = None
+    segments: int | None = None
+    eligibility: Eligibility | None = None
+    error: ErrorDetail | None = None
+
+
+class DecisionBatchOut(Schema):
+    results: list[BatchItemOut]
 
 
 class EventIn(Schema):

@@ -71,120 +71,137 @@ LEFT JOIN LATERAL (
     SELECT array_agg(coalesce(s.sent_at, s.scheduled_for)) AS at,
            array_agg(s.subject) AS subjects
     FROM delivery_send s
-    WHERE s.contact_id = c.id AND coalesce(s.sent_at, s.scheduled_for) >= %s
-      AND s.status <> %s AND NOT (s.status = %s AND s.sent_at IS NULL) AND s.id <> %s
+    WHERE s.contact_id = c.id AND coalesce(s.sent_at, s.scheduled_for) >= %(history_since)s
+      AND s.status <> %(canceled)s AND NOT (s.status = %(failed)s AND s.sent_at IS NULL)
+      AND s.id <> %(exclude_send)s{queued}
 ) history ON TRUE
-WHERE c.brand_id = %s AND c.phone = %s{lock}"""
+WHERE c.brand_id = %(brand_id)s AND c.phone = {phone}{lock}"""
+# Re-checking a queued send, the sends still waiting behind it in the queue do not count:
+# they were decided (and their times set) counting this one at its scheduled time, so this
+# one goes first and each of them is judged again, against what really went out, when its
+# own time comes. Without this, a text deferred by the cap would push back the very text
+# it was deferred for.
+_QUEUED_BEFORE_SQL = """
+      AND (s.status <> %(pending)s OR (s.scheduled_for, s.id) < (%(queued_at)s, %(exclude_send)s))"""
 # "Texted" means a text went out to them (first message: CTIA opt-out instructions): a
 # handed-over send the provider did not reject. Sends still waiting do not count; the one
 # being re-checked never counts itself.
 _TEXTED_SQL = """,
-    EXISTS (SELECT 1 FROM delivery_send t WHERE t.contact_id = c.id AND t.id <> %s
-            AND t.sent_at IS NOT NULL AND t.status <> ALL(%s))"""
+    EXISTS (SELECT 1 FROM delivery_send t WHERE t.contact_id = c.id AND t.id <> %(exclude_send)s
+            AND t.sent_at IS NOT NULL AND t.status <> ALL(%(not_delivered)s))"""
 _SUPPRESSED_SQL = """,
     EXISTS (SELECT 1 FROM delivery_event p WHERE p.brand_id = c.brand_id AND p.phone = c.phone
-            AND p.type = %s AND p.occurred_at >= %s)"""
+            AND p.type = %(purchased)s AND p.occurred_at >= %(suppressed_since)s)"""
 # The sender asks, under the same lock, whether the copy it is about to send is still
 # approved: read after any wait for the lock, so a text sent back to review meanwhile stops.
 _VARIANT_SQL = """,
-    EXISTS (SELECT 1 FROM copygen_variant v WHERE v.id = %s AND v.status = %s AND v.is_current)"""
+    EXISTS (SELECT 1 FROM copygen_variant v
+            WHERE v.id = %(variant_id)s AND v.status = %(approved)s AND v.is_current)"""
 _CONTACT_FIELDS = len(Contact._meta.concrete_fields)
 
 
 @cache
-def _contact_sql(*, lock: bool, suppressible: bool, variant: bool) -> str:
+def _contact_sql(*, lock: bool, suppressible: bool, variant: bool, queued: bool,
+                 phone: str = "%(phone)s") -> str:
     return _CONTACT_SQL.format(
-        columns=columns(Contact, "c"),
+        columns=columns(Contact, "c"), phone=phone,
         extra=(_TEXTED_SQL + (_SUPPRESSED_SQL if suppressible else "")
                + (_VARIANT_SQL if variant else "")),
+        queued=_QUEUED_BEFORE_SQL if queued else "",
         lock=" FOR UPDATE OF c" if lock else "")
 
 
 def _contact_query(brand: Brand, phone: str, *, intent: str, since: datetime, now: datetime,
                    lock: bool, exclude_send: int | None, variant_id: int | None = None,
-                   ) -> tuple[str, list[Any]]:
+                   queued_at: datetime | None = None) -> tuple[str, dict[str, Any]]:
     suppressible = intent in SUPPRESSIBLE_INTENTS
-    # Send ids start at 1: 0 excludes nothing.
-    params: list[Any] = [exclude_send or 0, NOT_DELIVERED]
+    params: dict[str, Any] = {
+        "exclude_send": exclude_send or 0,  # send ids start at 1: 0 excludes nothing
+        "not_delivered": NOT_DELIVERED,
+        "history_since": now - HISTORY_SPAN,
+        "canceled": Send.Status.CANCELED.value, "failed": Send.Status.FAILED.value,
+        "brand_id": brand.pk, "phone": phone,
+    }
     if suppressible:
-        params += [Event.Type.PURCHASED.value, since - SUPPRESSION_LOOKBACK]
+        params |= {"purchased": Event.Type.PURCHASED.value,
+                   "suppressed_since": since - SUPPRESSION_LOOKBACK}
     if variant_id is not None:
-        params += [variant_id, Variant.Status.APPROVED.value]
-    params += [now - HISTORY_SPAN, Send.Status.CANCELED.value, Send.Status.FAILED.value,
-               exclude_send or 0, brand.pk, phone]
-    return _contact_sql(lock=lock, suppressible=suppressible,
-                        variant=variant_id is not None), params
+        params |= {"variant_id": variant_id, "approved": Variant.Status.APPROVED.value}
+    queued = queued_at is not None and exclude_send is not None
+    if queued:
+        params |= {"pending": Send.Status.PENDING.value, "queued_at": queued_at}
+    return _contact_sql(lock=lock, suppressible=suppressible, variant=variant_id is not None,
+                        queued=queued), params
 
 
-def _contact_from_row(row: tuple, intent: str, *, variant: bool = False) -> Contact | None:
-    """The Contact of a _CONTACT_SQL row, its extra columns kept as attributes (read by
-    consent_state, send_history, has_been_texted and is_suppressed)."""
+@dataclass(frozen=True, slots=True)
+class ContactFacts:
+    """A contact and everything eligibility reads about them, as of one read
+    (contact_for_decision or decision_inputs).
+
+    history: every send that reached or may reach the person within the longest cap window,
+    scheduled ones included (Fla. Stat. 501.059(8)(a) counts every message); canceled sends
+    and provider rejections never left. texted: a text went out to them and was not
+    rejected. suppressed: a purchase suppresses this intent (always False for intents that
+    are never suppressed). variant_approved: None unless the read named a variant.
+    """
+
+    contact: Contact
+    consent: ConsentState
+    history: tuple[SendRecord, ...]
+    texted: bool
+    suppressed: bool
+    variant_approved: bool | None = None
+
+
+def consent_from(contact: Contact, kind: str | None, occurred_at: datetime | None
+                 ) -> ConsentState:
+    """The ConsentState of the latest consent event (`kind`, `occurred_at`), if any."""
+    granted = kind == ConsentEvent.Kind.GRANTED
+    return ConsentState(granted=granted, granted_at=occurred_at if granted else None,
+                        revoked=kind == ConsentEvent.Kind.REVOKED, opted_out=contact.opted_out)
+
+
+def _facts_from_row(row: tuple, intent: str, *, variant: bool = False) -> ContactFacts | None:
+    """The ContactFacts of a _CONTACT_SQL row (None: no such contact)."""
     contact = cast(Contact | None, split_row(row[:_CONTACT_FIELDS], (Contact,))[0])
     if contact is None:
         return None
-    extra = iter(row[_CONTACT_FIELDS:])
-    contact.consent_kind, contact.consent_at = next(extra), next(extra)  # type: ignore[attr-defined]
-    at, subjects = next(extra), next(extra)
-    contact.history = [SendRecord(sent_at=a, subject=s)  # type: ignore[attr-defined]
-                       for a, s in zip(at or (), subjects or (), strict=True)]
-    contact.texted = next(extra)  # type: ignore[attr-defined]
-    if intent in SUPPRESSIBLE_INTENTS:
-        contact.suppressed = next(extra)  # type: ignore[attr-defined]
-    if variant:
-        contact.variant_approved = next(extra)  # type: ignore[attr-defined]
-    return contact
+    kind, consent_at, at, subjects, texted, *rest = row[_CONTACT_FIELDS:]
+    suppressed = bool(rest.pop(0)) if intent in SUPPRESSIBLE_INTENTS else False
+    return ContactFacts(
+        contact=contact, consent=consent_from(contact, kind, consent_at),
+        history=tuple(SendRecord(sent_at=a, subject=s)
+                      for a, s in zip(at or (), subjects or (), strict=True)),
+        texted=bool(texted), suppressed=suppressed,
+        variant_approved=bool(rest.pop(0)) if variant else None,
+    )
 
 
 def contact_for_decision(brand: Brand, phone: str, *, intent: str, since: datetime,
                          now: datetime, lock: bool = False, exclude_send: int | None = None,
-                         variant_id: int | None = None) -> Contact | None:
+                         variant_id: int | None = None, queued_at: datetime | None = None,
+                         ) -> ContactFacts | None:
     """The contact with everything eligibility reads about them, in one query: current
     consent, send history since `now` minus the longest cap window and whether a text ever
     went out to them (both without `exclude_send`, the send being re-checked), whether a
     purchase since `since` (minus the lookback) suppresses this intent. `lock` takes the
     row lock the sender relies on; with `variant_id`, `variant_approved` says whether that
-    copy is still approved and current."""
+    copy is still approved and current. With `queued_at` (the re-checked send's scheduled
+    time), sends still pending behind it in the queue are left out of the history."""
     sql, params = _contact_query(brand, phone, intent=intent, since=since, now=now,
-                                 lock=lock, exclude_send=exclude_send, variant_id=variant_id)
+                                 lock=lock, exclude_send=exclude_send, variant_id=variant_id,
+                                 queued_at=queued_at)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()  # (brand, phone) is unique: at most one row
     return (None if row is None
-            else _contact_from_row(row, intent, variant=variant_id is not None))
-
-
-# What contact_for_decision (and decision_inputs) read about a contact, kept on it as
-# attributes by _contact_from_row; the accessors below name them for eligibility.
-
-def consent_state(contact: Contact) -> ConsentState:
-    kind = contact.consent_kind  # type: ignore[attr-defined]
-    granted = kind == ConsentEvent.Kind.GRANTED
-    return ConsentState(
-        granted=granted,
-        granted_at=contact.consent_at if granted else None,  # type: ignore[attr-defined]
-        revoked=kind == ConsentEvent.Kind.REVOKED,
-        opted_out=contact.opted_out,
-    )
+            else _facts_from_row(row, intent, variant=variant_id is not None))
 
 
 def caps_apply(contact: Contact, settings: DeliverySettings) -> bool:
     return bool(settings.daily_cap or settings.weekly_cap
                 or contact.us_state in SAME_SUBJECT_CAP_STATES)
-
-
-def send_history(contact: Contact) -> list[SendRecord]:
-    """Every send that reached or may reach the person within the longest cap window,
-    scheduled ones included (Fla. Stat. 501.059(8)(a) counts every message). Canceled sends
-    and provider rejections never left."""
-    return contact.history  # type: ignore[attr-defined]
-
-
-def has_been_texted(contact: Contact) -> bool:
-    return contact.texted  # type: ignore[attr-defined]
-
-
-def is_suppressed(contact: Contact, *, intent: str) -> bool:
-    return intent in SUPPRESSIBLE_INTENTS and contact.suppressed  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,36 +230,92 @@ SELECT c.*,
     (SELECT json_agg(json_build_array(v.id, v.text, a.successes, a.failures, a.penalties)
                      ORDER BY v.id)
      FROM copygen_variant v LEFT JOIN delivery_armstate a ON a.variant_id = v.id
-     WHERE v.brand_id = %s AND v.intent = %s AND v.stage = %s AND v.status = %s
-       AND v.is_current),
-    (SELECT max(bp.version) FROM brandguard_brandpolicy bp WHERE bp.brand_id = %s)
+     WHERE v.brand_id = %(brand_id)s AND v.intent = %(intent)s AND v.stage = %(stage)s
+       AND v.status = %(approved)s AND v.is_current),
+    (SELECT max(bp.version) FROM brandguard_brandpolicy bp WHERE bp.brand_id = %(brand_id)s)
 FROM (SELECT 1) AS one LEFT JOIN ({contact}) c ON TRUE"""
+
+
+_LOCK_CONTACT_SQL = """
+SELECT 1 FROM delivery_contact WHERE brand_id = %(brand_id)s AND phone = %(phone)s FOR UPDATE"""
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionInputs:
-    contact: Contact | None
+    facts: ContactFacts | None  # None: no contact with this number at this brand
     pool: Pool
 
 
-def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: datetime
-                    ) -> DecisionInputs:
-    """The contact as contact_for_decision reads it, and the bandit pool, in one query."""
+def decision_inputs(brand: Brand, phone: str, *, intent: str, stage: str, now: datetime,
+                    lock: bool = False) -> DecisionInputs:
+    """The contact as contact_for_decision reads it, and the bandit pool, in one query.
+    `lock` first takes the contact's row lock (inside the caller's transaction)."""
     contact_sql, params = _contact_query(brand, phone, intent=intent, since=now, now=now,
                                          lock=False, exclude_send=None)
     with connection.cursor() as cursor:
+        if lock:
+            # A statement of its own: under READ COMMITTED the read below then takes its
+            # snapshot after the wait, and sees the sends the lock's previous holder wrote.
+            cursor.execute(_LOCK_CONTACT_SQL, params)
         cursor.execute(_DECISION_SQL.format(contact=contact_sql),
-                       [*_pool_params(brand, intent, stage), brand.pk, *params])
+                       params | _pool_params(intent, stage))
         row = cursor.fetchone()
     *contact_row, arms, version = row
     if isinstance(arms, str):  # json arrives as text or parsed, by the driver's set-up
         arms = json.loads(arms)
-    return DecisionInputs(_contact_from_row(contact_row, intent),
+    return DecisionInputs(_facts_from_row(tuple(contact_row), intent),
                           _pool([(*arm, version) for arm in arms or ()]))
 
 
-def _pool_params(brand: Brand, intent: str, stage: str) -> list[Any]:
-    return [brand.pk, intent, stage, Variant.Status.APPROVED.value]
+# The batch call reads every recipient and the pool in one statement: the contact read of
+# _CONTACT_SQL once per number (a lateral join over the list, in the list's order), the
+# pool and the policy version on the first row only.
+_BATCH_SQL = """
+SELECT p.ord, c.*,
+    CASE WHEN p.ord = 1 THEN
+    (SELECT json_agg(json_build_array(v.id, v.text, a.successes, a.failures, a.penalties)
+                     ORDER BY v.id)
+     FROM copygen_variant v LEFT JOIN delivery_armstate a ON a.variant_id = v.id
+     WHERE v.brand_id = %(brand_id)s AND v.intent = %(intent)s AND v.stage = %(stage)s
+       AND v.status = %(approved)s AND v.is_current) END,
+    CASE WHEN p.ord = 1 THEN
+    (SELECT max(bp.version) FROM brandguard_brandpolicy bp WHERE bp.brand_id = %(brand_id)s)
+    END
+FROM unnest(%(phones)s::varchar[]) WITH ORDINALITY AS p(phone, ord)
+LEFT JOIN LATERAL ({contact}) c ON TRUE
+ORDER BY p.ord"""
+# Locks in id order, so two batches naming the same people cannot deadlock.
+_LOCK_CONTACTS_SQL = """
+SELECT 1 FROM delivery_contact WHERE brand_id = %(brand_id)s AND phone = ANY(%(phones)s)
+ORDER BY id FOR UPDATE"""
+
+
+def decision_inputs_many(brand: Brand, phones: list[str], *, intent: str, stage: str,
+                         now: datetime, lock: bool = False
+                         ) -> tuple[list[ContactFacts | None], Pool]:
+    """decision_inputs for many numbers at once: the facts per number (in order) and the
+    pool, in one query. `lock` first takes every found contact's row lock."""
+    if not phones:
+        return [], _pool([])
+    _, params = _contact_query(brand, phones[0], intent=intent, since=now, now=now,
+                               lock=False, exclude_send=None)
+    params |= {"phones": phones} | _pool_params(intent, stage)
+    contact_sql = _contact_sql(lock=False, suppressible=intent in SUPPRESSIBLE_INTENTS,
+                               variant=False, queued=False, phone="p.phone")
+    with connection.cursor() as cursor:
+        if lock:
+            cursor.execute(_LOCK_CONTACTS_SQL, params)
+        cursor.execute(_BATCH_SQL.format(contact=contact_sql), params)
+        rows = cursor.fetchall()
+    arms, version = rows[0][-2], rows[0][-1]
+    if isinstance(arms, str):
+        arms = json.loads(arms)
+    facts = [_facts_from_row(tuple(row[1:-2]), intent) for row in rows]
+    return facts, _pool([(*arm, version) for arm in arms or ()])
+
+
+def _pool_params(intent: str, stage: str) -> dict[str, Any]:
+    return {"intent": intent, "stage": stage, "approved": Variant.Status.APPROVED.value}
 
 
 def _pool(rows: list[tuple]) -> Pool:
@@ -262,7 +335,7 @@ SELECT {columns(ApiKey, "k")}, {columns(Brand, "b")}, {columns(DeliverySettings,
 FROM delivery_apikey k
 JOIN brandguard_brand b ON b.id = k.brand_id
 LEFT JOIN delivery_deliverysettings ds ON ds.brand_id = b.id
-WHERE k.key_hash = %s AND k.revoked_at IS NULL"""
+WHERE k.key_hash = %(key_hash)s AND k.revoked_at IS NULL"""
 
 
 def active_api_key(plain: str) -> ApiKey | None:
@@ -270,7 +343,7 @@ def active_api_key(plain: str) -> ApiKey | None:
     if not plain or len(plain) > 200:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(_KEY_SQL, [hash_api_key(plain)])
+        cursor.execute(_KEY_SQL, {"key_hash": hash_api_key(plain)})
         row = cursor.fetchone()
     if row is None:
         return None
@@ -291,13 +364,13 @@ FROM delivery_send s
 JOIN delivery_decision d ON d.id = s.decision_id
 JOIN brandguard_brand b ON b.id = s.brand_id
 LEFT JOIN delivery_deliverysettings ds ON ds.brand_id = b.id
-WHERE s.id = %s"""
+WHERE s.id = %(send_id)s"""
 
 
 def send_for_delivery(send_id: int) -> Send | None:
     """The send with its decision, brand and the brand's settings (request_settings)."""
     with connection.cursor() as cursor:
-        cursor.execute(_SEND_SQL, [send_id])
+        cursor.execute(_SEND_SQL, {"send_id": send_id})
         row = cursor.fetchone()
     if row is None:
         return None

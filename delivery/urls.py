@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import path
 
-from delivery import views
+from delivery import bench_views, views
 
 app_name = "delivery"
 
@@ -15,7 +15,10 @@ urlpatterns = [
     path("l/<str:code>", views.short_link, name="short-link"),
 ]
 
-# bench/decisions.py compares the API with this view on the same server. It is off unless
-# DEBUG or DELIVERY_BENCH_BARE_VIEW=1.
+# bench/decisions.py compares the API with these views on the same server. They are off
+# unless DEBUG or DELIVERY_BENCH_BARE_VIEW=1.
 if settings.DEBUG or settings.DELIVERY_BENCH_BARE_VIEW:
-    urlpatterns.append(path("api/bench/bare", views.bench_bare, name="bench-bare"))
+    urlpatterns += [
+        path("api/bench/bare", views.bench_bare, name="bench-bare"),
+        path("api/bench/floor", bench_views.bench_floor, name="bench-floor"),
+    ]

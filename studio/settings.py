@@ -226,19 +226,30 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or (
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
     else f"file://{BROKER_DIR / 'results'}"
 )
+FILESYSTEM_BROKER = CELERY_BROKER_URL.startswith("filesystem://")
+# The filesystem transport has no push: the worker polls the folder, and kombu sleeps a full
+# `polling_interval` (1 s by default) whenever a poll finds nothing it may take, including
+# when its prefetch window is full. With one message per slot and two slots, the quickstart
+# drained 2 texts/s (bench/drain.py). A short interval and a deeper prefetch window let a
+# poll take a run of messages. A message taken is gone from the folder (this transport
+# cannot redeliver), so a worker that dies loses its prefetched tasks either way; the
+# stalled-send sweeper re-enqueues their sends and the claim keeps them exactly-once.
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        "polling_interval": env_float("CELERY_POLLING_INTERVAL", 0.05, minimum=0.01),
     }
-    if CELERY_BROKER_URL.startswith("filesystem://")
+    if FILESYSTEM_BROKER
     else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 )
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis pushes: one task per process keeps long tasks from queueing behind each other.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
+    "CELERY_PREFETCH_MULTIPLIER", 16 if FILESYSTEM_BROKER else 1, minimum=1)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

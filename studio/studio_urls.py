@@ -52,4 +52,6 @@ urlpatterns = [
          name="change-webhook"),
     path("b/<slug:slug>/webhooks/deliveries/<int:pk>/retry/", views.retry_webhook,
          name="retry-webhook"),
+    path("b/<slug:slug>/delivery-settings/", views.delivery_settings_page,
+         name="delivery-settings"),
 ]

@@ -23,8 +23,13 @@ class DeliverySettings(models.Model):
         CONVERSION = "conversion", "Conversion or purchase"
 
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="delivery_settings")
-    daily_cap = models.PositiveSmallIntegerField(null=True, blank=True)
-    weekly_cap = models.PositiveSmallIntegerField(null=True, blank=True)
+    # On by default, like Klaviyo's Smart Sending: one marketing text per person per rolling
+    # 24 h. Blank turns the brand's own cap off (the state caps of eligibility still apply).
+    daily_cap = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=1,
+        help_text="Most texts per person per rolling 24 hours. Blank: no brand cap.")
+    weekly_cap = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Most texts per person per rolling 7 days.")
     reconfirm_after_days = models.PositiveIntegerField(null=True, blank=True)
     quiet_start = models.TimeField(default=time(21, 0), help_text="No texts from this time…")
     quiet_end = models.TimeField(default=time(8, 0), help_text="…until this time next morning.")

@@ -7,7 +7,7 @@ from delivery.services.contacts import (
     record_consent,
     register_contact,
 )
-from delivery.services.decisions import check_eligibility, decide
+from delivery.services.decisions import DecisionRequest, check_eligibility, decide
 from delivery.services.errors import (
     ConsentProofMissing,
     DecisionNotFound,
@@ -30,6 +30,7 @@ from delivery.services.rewards import (
     reward_decision,
 )
 from delivery.services.sending import Outcome, deliver, schedule_send, sweep_stalled_sends
+from delivery.services.settings import save_delivery_settings
 from delivery.services.status import record_status_callback
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "DecisionNotFound",
     "DecisionNotSendable",
     "DecisionRequired",
+    "DecisionRequest",
     "DeliveryError",
     "EventReport",
     "EventResult",
@@ -64,6 +66,7 @@ __all__ = [
     "register_contact",
     "revoke_api_key",
     "reward_decision",
+    "save_delivery_settings",
     "schedule_send",
     "sweep_stalled_sends",
 ]

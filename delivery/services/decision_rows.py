@@ -21,7 +21,8 @@ _DECISION_COLUMNS = (
     "guard_findings", "policy_version", "idempotency_key", "request_fingerprint", "created_at",
 )
 _JSON_COLUMNS = frozenset({"propensities", "merge", "guard_findings"})
-_VALUES = ", ".join("%s::jsonb" if c in _JSON_COLUMNS else "%s" for c in _DECISION_COLUMNS)
+_VALUES = ", ".join(f"%({c})s::jsonb" if c in _JSON_COLUMNS else f"%({c})s"
+                    for c in _DECISION_COLUMNS)
 # The partial unique index of Decision.Meta (decision_unique_idempotency_key): a key already
 # stored inserts nothing, and no row comes back.
 _INSERT_DECISION = f"""
@@ -33,16 +34,17 @@ WITH d AS (
 SELECT count(*) FROM d"""
 _LINKS = """, links AS (
     INSERT INTO delivery_shortlink (code, brand_id, decision_id, destination, clicks, created_at)
-    SELECT u.code, %s, d.id, u.destination, 0, %s
-    FROM d, unnest(%s::varchar[], %s::varchar[]) AS u(code, destination)
+    SELECT u.code, %(brand_id)s, d.id, u.destination, 0, %(created_at)s
+    FROM d, unnest(%(link_codes)s::varchar[], %(link_destinations)s::varchar[])
+        AS u(code, destination)
 )"""
 # Arms the pool has not met yet start at zero counts (the bandit's pooled prior covers them);
 # a concurrent decision may create the same arm, hence DO NOTHING.
 _ARMS = """, arms AS (
     INSERT INTO delivery_armstate
         (brand_id, intent, stage, variant_id, successes, failures, penalties, updated_at)
-    SELECT %s, %s, %s, u.variant_id, 0, 0, 0, %s
-    FROM d, unnest(%s::bigint[]) AS u(variant_id)
+    SELECT %(brand_id)s, %(intent)s, %(stage)s, u.variant_id, 0, 0, 0, %(created_at)s
+    FROM d, unnest(%(new_arms)s::bigint[]) AS u(variant_id)
     ON CONFLICT (brand_id, intent, stage, variant_id) DO NOTHING
 )"""
 
@@ -50,23 +52,116 @@ _ARMS = """, arms AS (
 def insert_decision(decision: Decision, *, links: dict[str, str], new_arms: list[int]) -> bool:
     """Store the unsaved `decision`, a short link per code -> destination, and an ArmState
     row per new arm. False when its idempotency key is already stored (nothing is written)."""
-    params: list[Any] = [
-        json.dumps(getattr(decision, column)) if column in _JSON_COLUMNS
+    params: dict[str, Any] = {
+        column: json.dumps(getattr(decision, column)) if column in _JSON_COLUMNS
         else getattr(decision, column)
         for column in _DECISION_COLUMNS
-    ]
-    sql_links = sql_arms = ""
+    }
     if links:
-        sql_links = _LINKS
-        params += [decision.brand_id, decision.created_at, list(links), list(links.values())]
+        params |= {"link_codes": list(links), "link_destinations": list(links.values())}
     if new_arms:
-        sql_arms = _ARMS
-        params += [decision.brand_id, decision.intent, decision.stage, decision.created_at,
-                   new_arms]
+        params["new_arms"] = new_arms
+    sql = _INSERT_DECISION.format(links=_LINKS if links else "", arms=_ARMS if new_arms else "")
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_DECISION.format(links=sql_links, arms=sql_arms), params)
+        cursor.execute(sql, params)
         (stored,) = cursor.fetchone()
     if stored:
         decision._state.adding = False
         decision._state.db = connection.alias
     return bool(stored)
+
+
+# The batch call's one write: every decision, its links, new arms and (with send) its Send
+# row, from parallel arrays. Decisions whose idempotency key is already stored insert
+# nothing, and neither do their links or sends (they join on the decisions inserted).
+_COLUMN_TYPES = {
+    "id": "uuid", "brand_id": "bigint", "contact_id": "bigint", "variant_id": "bigint",
+    "segments": "integer", "send_at": "timestamptz", "policy_version": "integer",
+    "created_at": "timestamptz", **{c: "text" for c in _JSON_COLUMNS},
+}
+_MANY = f"""
+WITH d AS (
+    INSERT INTO delivery_decision ({", ".join(_DECISION_COLUMNS)})
+    SELECT {", ".join(f"u.{c}::jsonb" if c in _JSON_COLUMNS else f"u.{c}"
+                      for c in _DECISION_COLUMNS)}
+    FROM unnest({", ".join(f"%(d_{c})s::{_COLUMN_TYPES.get(c, 'varchar')}[]"
+                           for c in _DECISION_COLUMNS)})
+        AS u({", ".join(_DECISION_COLUMNS)})
+    ON CONFLICT (brand_id, idempotency_key) WHERE idempotency_key <> '' DO NOTHING
+    RETURNING id
+){{links}}{{arms}}{{sends}}
+SELECT d.id, {{send_id}} FROM d{{join_sends}}"""
+_MANY_LINKS = """, links AS (
+    INSERT INTO delivery_shortlink (code, brand_id, decision_id, destination, clicks, created_at)
+    SELECT u.code, %(brand_id)s, d.id, u.destination, 0, %(created_at)s
+    FROM unnest(%(link_codes)s::varchar[], %(link_decisions)s::uuid[],
+                %(link_destinations)s::varchar[]) AS u(code, decision_id, destination)
+    JOIN d ON d.id = u.decision_id
+)"""
+_MANY_ARMS = """, arms AS (
+    INSERT INTO delivery_armstate
+        (brand_id, intent, stage, variant_id, successes, failures, penalties, updated_at)
+    SELECT %(brand_id)s, %(intent)s, %(stage)s, u.variant_id, 0, 0, 0, %(created_at)s
+    FROM unnest(%(new_arms)s::bigint[]) AS u(variant_id)
+    WHERE EXISTS (SELECT 1 FROM d)
+    ON CONFLICT (brand_id, intent, stage, variant_id) DO NOTHING
+)"""
+# As schedule_send writes it: pending, keyed by its decision, at the decision's send time.
+_MANY_SENDS = """, sends AS (
+    INSERT INTO delivery_send
+        (decision_id, brand_id, contact_id, idempotency_key, to_phone, body, subject, status,
+         provider, error_message, attempts, scheduled_for, segments, created_at, updated_at)
+    SELECT d.id, %(brand_id)s, u.contact_id, 'decision:' || d.id::text, u.to_phone, u.body,
+           %(intent)s, 'pending', '', '', 0, u.scheduled_for, u.segments, %(created_at)s,
+           %(created_at)s
+    FROM unnest(%(s_decision)s::uuid[], %(s_contact)s::bigint[], %(s_phone)s::varchar[],
+                %(s_body)s::text[], %(s_at)s::timestamptz[], %(s_segments)s::integer[])
+        AS u(decision_id, contact_id, to_phone, body, scheduled_for, segments)
+    JOIN d ON d.id = u.decision_id
+    RETURNING id, decision_id
+)"""
+
+
+def insert_decisions(decisions: list[Decision], *, links: dict[str, tuple[Any, str]],
+                     new_arms: list[int], send: bool) -> dict[Any, int | None]:
+    """Store the unsaved `decisions` (one brand, intent, stage and time) in one statement,
+    with their short links (code -> (decision id, destination)), the ArmState rows of
+    `new_arms`, and with `send` a pending Send for each allow/defer. Returns the stored
+    decisions' ids, each with its send's id (None: no send); a decision whose idempotency
+    key was already stored is missing."""
+    if not decisions:
+        return {}
+    first = decisions[0]
+    params: dict[str, Any] = {
+        f"d_{column}": [json.dumps(getattr(d, column)) if column in _JSON_COLUMNS
+                        else getattr(d, column) for d in decisions]
+        for column in _DECISION_COLUMNS
+    }
+    params |= {"brand_id": first.brand_id, "intent": first.intent, "stage": first.stage,
+               "created_at": first.created_at}
+    if links:
+        params |= {"link_codes": list(links),
+                   "link_decisions": [decision_id for decision_id, _ in links.values()],
+                   "link_destinations": [destination for _, destination in links.values()]}
+    if new_arms:
+        params["new_arms"] = new_arms
+    sendable = [d for d in decisions if send and d.status != "deny"] if send else []
+    if sendable:
+        params |= {"s_decision": [d.id for d in sendable],
+                   "s_contact": [d.contact_id for d in sendable],
+                   "s_phone": [d.phone for d in sendable], "s_body": [d.text for d in sendable],
+                   "s_at": [d.send_at for d in sendable],
+                   "s_segments": [max(1, d.segments) for d in sendable]}
+    sql = _MANY.format(
+        links=_MANY_LINKS if links else "", arms=_MANY_ARMS if new_arms else "",
+        sends=_MANY_SENDS if sendable else "",
+        send_id="s.id" if sendable else "NULL::bigint",
+        join_sends=" LEFT JOIN sends s ON s.decision_id = d.id" if sendable else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        stored = dict(cursor.fetchall())
+    for decision in decisions:
+        if decision.id in stored:
+            decision._state.adding = False
+            decision._state.db = connection.alias
+    return stored

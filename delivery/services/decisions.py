@@ -6,6 +6,7 @@ import hashlib
 import json
 import random
 import time
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,17 +16,15 @@ from django.utils import timezone
 
 from brandguard.models import Brand
 from delivery import bandit, eligibility, phones
+from delivery.eligibility import Verdict
 from delivery.models import Contact, Decision, DeliverySettings, OutboxMessage
 from delivery.selectors import (
+    ContactFacts,
     DecisionInputs,
     caps_apply,
-    consent_state,
     decision_inputs,
     delivery_settings,
     guard_policy,
-    has_been_texted,
-    is_suppressed,
-    send_history,
 )
 from delivery.services.contacts import parse_or_refuse
 from delivery.services.decision_rows import insert_decision
@@ -40,27 +39,49 @@ CONTENT_BLOCKED = "CONTENT_BLOCKED"
 
 
 def check_eligibility(
-    contact: Contact | None, settings: DeliverySettings, *, intent: str, now: datetime,
-) -> eligibility.Decision:
-    """The pure rule fed from the database: `contact` as contact_for_decision (or
-    decision_inputs) read it at `now`, with its consent and send history."""
-    if contact is None:
-        return eligibility.Decision("deny", eligibility.NO_CONSENT, None,
-                                    "no contact with this number at this brand")
-    history = send_history(contact) if caps_apply(contact, settings) else []
+    facts: ContactFacts | None, settings: DeliverySettings, *, intent: str, now: datetime,
+) -> Verdict:
+    """The pure rule fed from the database: `facts` as contact_for_decision (or
+    decision_inputs) read them at `now`."""
+    if facts is None:
+        return Verdict("deny", eligibility.NO_CONSENT, None,
+                       "no contact with this number at this brand")
+    contact = facts.contact
     verdict = eligibility.evaluate(
-        now=now, contact=contact.facts, consent=consent_state(contact), history=history,
-        policy=settings.policy, subject=intent,
-        suppressed=is_suppressed(contact, intent=intent),
+        now=now, contact=contact.facts, consent=facts.consent,
+        history=facts.history if caps_apply(contact, settings) else (),
+        policy=settings.policy, subject=intent, suppressed=facts.suppressed,
     )
     pending_until = contact.consent_pending_until
     if verdict.reason == eligibility.NO_CONSENT and pending_until and now < pending_until:
-        return eligibility.Decision("deny", CONSENT_PENDING, None,
-                                    "waiting for the person's Y to the confirmation text")
+        return Verdict("deny", CONSENT_PENDING, None,
+                       "waiting for the person's Y to the confirmation text")
     if verdict.status != "deny" and contact.hold_for_review:
-        return eligibility.Decision("deny", HELD_FOR_REVIEW, None,
-                                    contact.review_reason or "held for human review", True)
+        return Verdict("deny", HELD_FOR_REVIEW, None,
+                       contact.review_reason or "held for human review", True)
     return verdict
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    """What a flow asks decide(): may we text `phone` now about (`intent`, `stage`), with
+    which approved copy rendered with `merge`?
+
+    send: also queue the text when the answer is allow or defer.
+    idempotency_key: a retry with the same key (and the same request) gets the stored
+        decision back; the same key with a different request is IdempotencyConflict.
+    now, rng: injected clock and random generator (tests, simulations); None means the real
+        clock and a shared, cached draw (see _choose).
+    """
+
+    phone: str
+    intent: str
+    stage: str
+    merge: Mapping[str, str] = field(default_factory=dict)
+    send: bool = False
+    idempotency_key: str | None = None
+    now: datetime | None = None
+    rng: random.Random | None = None
 
 
 @dataclass
@@ -82,51 +103,61 @@ class _Plan:
     blocked_text: str = ""  # what a denied text would have said, its links withheld
 
 
-def decide(
-    brand: Brand, *, phone: str, intent: str, stage: str, merge: dict[str, str] | None = None,
-    send: bool = False, idempotency_key: str | None = None, now: datetime | None = None,
-    rng: random.Random | None = None, settings: DeliverySettings | None = None,
-) -> Decision:
+def decide(brand: Brand, request: DecisionRequest, *,
+           settings: DeliverySettings | None = None) -> Decision:
     """Decide, store the decision (with the propensities the bandit saw) and, with `send`
     and allow/defer, write the Send row and enqueue its delivery on commit.
 
-    The same idempotency key returns the stored decision; reused with a different request
-    it raises IdempotencyConflict. Never calls an LLM: only approved variants are chosen.
-    `settings`: the brand's row if already read in this request (the API joins it in).
+    Never calls an LLM: only approved variants are chosen. `settings`: the brand's row if
+    already read in this request (the API joins it in with the key).
     """
-    now = now or timezone.now()
-    merge = dict(merge or {})
-    e164, inputs = _read(brand, phone, intent, stage, now)
-    fingerprint = _fingerprint(e164, intent, stage, merge, send)
-    settings = settings if settings is not None else delivery_settings(brand)
-    try:
-        plan = _plan(brand, inputs, settings, intent, stage, merge, rng, now)
-    except DeliveryError:
-        # A retry must get its stored answer even if the copy has changed under it since.
-        if idempotency_key and (existing := _replay(brand, idempotency_key, fingerprint)):
-            return existing
-        raise
-    decision = Decision(
-        brand=brand, contact=inputs.contact, phone=e164, intent=intent, stage=stage,
-        variant_id=plan.variant_id, text=plan.text, encoding=plan.encoding,
-        segments=plan.segments, status=plan.status, reason=plan.reason, detail=plan.detail,
-        send_at=plan.send_at, propensities=plan.propensities, merge=merge,
-        guard_findings=plan.findings, policy_version=plan.policy_version,
-        idempotency_key=idempotency_key or "", request_fingerprint=fingerprint, created_at=now,
-    )
-    # One statement is its own transaction; only the rarer extra writes need a block.
-    with transaction.atomic() if send or plan.hold else nullcontext():
-        if not insert_decision(decision, links=plan.links, new_arms=plan.missing_arms):
-            # The key is taken: a retry, or a concurrent one that won the race.
-            existing = _replay(brand, idempotency_key or "", fingerprint)
-            if existing is None:  # only the idempotency key's index can conflict
-                raise RuntimeError("decision insert conflicted without a stored key")
-            return existing
-        _after_store(decision, inputs.contact, plan, send=send, now=now)
+    now = request.now or timezone.now()
+    merge = dict(request.merge)
+    intent, stage, send = request.intent, request.stage, request.send
+    key = request.idempotency_key
+    # With `send`, the read takes the contact's row lock (as the sender's re-check does) and
+    # holds it until the Send row is written: two concurrent sends to one person are judged
+    # one after the other, each counting the other's queued send against the caps.
+    with transaction.atomic() if send else nullcontext():
+        e164, inputs = _read(brand, request.phone, intent, stage, now, lock=send)
+        fingerprint = _fingerprint(e164, intent, stage, merge, send)
+        settings = settings if settings is not None else delivery_settings(brand)
+        try:
+            plan = _plan(brand, inputs, settings, intent, stage, merge, request.rng, now)
+        except DeliveryError:
+            # A retry must get its stored answer even if the copy has changed under it since.
+            if key and (existing := _replay(brand, key, fingerprint)):
+                return existing
+            raise
+        decision = _decision(brand, inputs, plan, e164=e164, intent=intent, stage=stage,
+                             merge=merge, key=key, fingerprint=fingerprint, now=now)
+        # One statement is its own transaction; only the rarer extra writes need a block.
+        with transaction.atomic() if plan.hold and not send else nullcontext():
+            if not insert_decision(decision, links=plan.links, new_arms=plan.missing_arms):
+                # The key is taken: a retry, or a concurrent one that won the race.
+                existing = _replay(brand, key or "", fingerprint)
+                if existing is None:  # only the idempotency key's index can conflict
+                    raise RuntimeError("decision insert conflicted without a stored key")
+                return existing
+            _after_store(decision, inputs.facts, plan, send=send, now=now)
     return decision
 
 
-def _read(brand: Brand, phone: str, intent: str, stage: str, now: datetime
+def _decision(brand: Brand, inputs: DecisionInputs, plan: _Plan, *, e164: str, intent: str,
+              stage: str, merge: dict, key: str | None, fingerprint: str, now: datetime
+              ) -> Decision:
+    return Decision(
+        brand=brand, contact=inputs.facts.contact if inputs.facts else None, phone=e164,
+        intent=intent, stage=stage, variant_id=plan.variant_id, text=plan.text,
+        encoding=plan.encoding, segments=plan.segments, status=plan.status,
+        reason=plan.reason, detail=plan.detail, send_at=plan.send_at,
+        propensities=plan.propensities, merge=merge, guard_findings=plan.findings,
+        policy_version=plan.policy_version, idempotency_key=key or "",
+        request_fingerprint=fingerprint, created_at=now,
+    )
+
+
+def _read(brand: Brand, phone: str, intent: str, stage: str, now: datetime, *, lock: bool
           ) -> tuple[str, DecisionInputs]:
     """The E.164 number and what the decision reads about it.
 
@@ -135,23 +166,24 @@ def _read(brand: Brand, phone: str, intent: str, stage: str, now: datetime
     has it is the input parsed, so that a malformed number is refused rather than denied.
     """
     if phones.is_e164(phone):
-        inputs = decision_inputs(brand, phone, intent=intent, stage=stage, now=now)
-        if inputs.contact is not None:
+        inputs = decision_inputs(brand, phone, intent=intent, stage=stage, now=now, lock=lock)
+        if inputs.facts is not None:
             return phone, inputs
         e164 = parse_or_refuse(phone).e164
         if e164 == phone:
             return e164, inputs
     else:
         e164 = parse_or_refuse(phone).e164
-    return e164, decision_inputs(brand, e164, intent=intent, stage=stage, now=now)
+    return e164, decision_inputs(brand, e164, intent=intent, stage=stage, now=now, lock=lock)
 
 
 def _plan(brand: Brand, inputs: DecisionInputs, settings: DeliverySettings, intent: str,
           stage: str, merge: dict, rng: random.Random | None, now: datetime) -> _Plan:
-    verdict = check_eligibility(inputs.contact, settings, intent=intent, now=now)
+    facts = inputs.facts
+    verdict = check_eligibility(facts, settings, intent=intent, now=now)
     plan = _Plan(verdict.status, verdict.reason or "", verdict.detail[:500], verdict.send_at,
-                 hold=verdict.hold_for_review and inputs.contact is not None
-                 and not inputs.contact.hold_for_review)
+                 hold=verdict.hold_for_review and facts is not None
+                 and not facts.contact.hold_for_review)
     if verdict.status != "deny":
         _choose_and_render(plan, brand, inputs, settings, intent, stage, merge, rng)
     return plan
@@ -172,8 +204,8 @@ def _replay(brand: Brand, key: str, fingerprint: str) -> Decision | None:
 
 def _choose_and_render(plan: _Plan, brand, inputs: DecisionInputs, settings, intent, stage,
                        merge, rng) -> None:
-    pool, contact = inputs.pool, inputs.contact
-    assert contact is not None  # no contact: denied before a variant is chosen
+    pool, facts = inputs.pool, inputs.facts
+    assert facts is not None  # no contact: denied before a variant is chosen
     arms = pool.arms
     usable = [arm for arm in arms if not missing_fields(arm.text, merge)]
     if not arms or not usable:
@@ -193,7 +225,7 @@ def _choose_and_render(plan: _Plan, brand, inputs: DecisionInputs, settings, int
     rendered = render(template, merge)
     plan.policy_version = pool.policy_version
     policy = guard_policy(brand, pool.policy_version)
-    guard = guard_rendered(rendered, policy, first_message=not has_been_texted(contact))
+    guard = guard_rendered(rendered, policy, first_message=not facts.texted)
     plan.variant_id, plan.text, plan.links = chosen, rendered.text, rendered.links
     plan.encoding, plan.segments, plan.findings = guard.encoding, guard.segments, guard.findings
     plan.propensities = {str(k): v for k, v in choice.propensities.items()}
@@ -233,15 +265,17 @@ def _choose(arms: list[bandit.Arm], *, rng: random.Random | None, penalty_weight
     return bandit.Choice(bandit.draw(cached[1], _SYSTEM_RNG), cached[1])
 
 
-def _after_store(decision: Decision, contact: Contact | None, plan: _Plan, *, send: bool,
-                 now: datetime) -> None:
+def _after_store(decision: Decision, facts: ContactFacts | None, plan: _Plan, *, send: bool,
+                 now: datetime, scheduled: bool = False) -> None:
+    """The writes beside a stored decision: hold the contact for review, queue the send
+    (unless the caller wrote it already: `scheduled`), or show the studio a blocked send."""
     from delivery.services.sending import schedule_send
 
-    if plan.hold and contact is not None:
-        Contact.objects.filter(pk=contact.pk).update(hold_for_review=True,
-                                                     review_reason=plan.reason)
+    if plan.hold and facts is not None:
+        Contact.objects.filter(pk=facts.contact.pk).update(hold_for_review=True,
+                                                           review_reason=plan.reason)
     if decision.status != "deny":
-        if send:
+        if send and not scheduled:
             schedule_send(decision)
     elif send:
         # Show the studio what was asked for and why nothing went out.

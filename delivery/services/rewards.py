@@ -48,8 +48,9 @@ def _counter_transaction():
 # of the sender's bookkeeping. Same conditions as reward_decision's pair, written out.
 _COUNT_TRIAL_SQL = """
 WITH counted AS (
-    UPDATE delivery_decision SET counted_at = %s
-    WHERE id = %s AND counted_at IS NULL AND voided_at IS NULL AND variant_id IS NOT NULL
+    UPDATE delivery_decision SET counted_at = %(at)s
+    WHERE id = %(decision_id)s AND counted_at IS NULL AND voided_at IS NULL
+      AND variant_id IS NOT NULL
     RETURNING brand_id, intent, stage, variant_id
 ), bumped AS (
     UPDATE delivery_armstate a SET failures = a.failures + 1
@@ -64,7 +65,7 @@ SELECT (SELECT count(*) FROM counted), (SELECT count(*) FROM bumped)"""
 def count_trial(decision: Decision, *, at: datetime) -> bool:
     """The text went out: one more failure until a reward turns it into a success."""
     with _counter_transaction(), connection.cursor() as cursor:
-        cursor.execute(_COUNT_TRIAL_SQL, [at, decision.pk])
+        cursor.execute(_COUNT_TRIAL_SQL, {"at": at, "decision_id": decision.pk})
         first, bumped = cursor.fetchone()
         if first and not bumped:  # the arm has no row yet: create it, then count
             _bump(decision, failures=F("failures") + 1)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 import brandguard
 from delivery import quiet_hours
-from delivery.eligibility import Decision as Verdict
+from delivery.eligibility import Verdict
 from delivery.models import ConsentEvent, Contact, Decision, OutboxMessage, Send
 from delivery.models.sends import (
     MAX_VALIDITY_SECONDS,
@@ -34,9 +34,9 @@ from delivery.models.sends import (
     TERMINAL_STATUSES,
 )
 from delivery.selectors import (
+    ContactFacts,
     contact_for_decision,
     guard_policy,
-    has_been_texted,
     request_settings,
     send_for_delivery,
 )
@@ -149,18 +149,19 @@ def _attempt(send: Send, provider: Provider, now: datetime) -> Outcome:
 
 def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     """Under the contact's row lock: re-check, call the provider, record the outcome."""
-    contact = contact_for_decision(send.brand, send.to_phone, intent=send.subject,
-                                   since=send.decision.created_at, now=now, lock=True,
-                                   exclude_send=send.pk, variant_id=send.decision.variant_id)
+    facts = contact_for_decision(send.brand, send.to_phone, intent=send.subject,
+                                 since=send.decision.created_at, now=now, lock=True,
+                                 exclude_send=send.pk, variant_id=send.decision.variant_id,
+                                 queued_at=send.scheduled_for)
     settings = request_settings(send.brand)
-    verdict = check_eligibility(contact, settings, intent=send.subject, now=now)
-    if verdict.status != "deny" and contact is not None:
-        verdict = (_withdrawn_copy(contact) or _unmarked_first_message(send, contact)
-                   or verdict)
-    if verdict.status == "deny" or contact is None:
-        return _cancel(send, contact, verdict, now)
+    verdict = check_eligibility(facts, settings, intent=send.subject, now=now)
+    if verdict.status != "deny" and facts is not None:
+        verdict = _withdrawn_copy(facts) or _unmarked_first_message(send, facts) or verdict
+    if verdict.status == "deny" or facts is None:
+        return _cancel(send, facts.contact if facts else None, verdict, now)
     if verdict.status == "defer":
         return _reschedule(send, verdict.send_at)
+    contact = facts.contact
     validity = validity_seconds(now, contact, settings.policy.send_window)
     send.attempts += 1  # stored with the outcome, in this same transaction
     try:
@@ -172,22 +173,22 @@ def _checked_call(send: Send, provider: Provider, now: datetime) -> Outcome:
     return Outcome("sent")
 
 
-def _withdrawn_copy(contact: Contact) -> Verdict | None:
+def _withdrawn_copy(facts: ContactFacts) -> Verdict | None:
     """A send deferred to the morning must not go out if its text was retired or sent back
-    to review (e.g. by a stricter policy) since the decision was made (`contact` as
-    contact_for_decision read it with the send's variant, under the lock)."""
-    if contact.variant_approved:  # type: ignore[attr-defined]  # read under the lock
+    to review (e.g. by a stricter policy) since the decision was made (`facts` as
+    contact_for_decision read them with the send's variant, under the lock)."""
+    if facts.variant_approved:
         return None
     return Verdict(status="deny", reason=VARIANT_WITHDRAWN,
                    detail="The variant is no longer approved (retired, or sent back to "
                           "review by a policy change) since this send was decided.")
 
 
-def _unmarked_first_message(send: Send, contact: Contact) -> Verdict | None:
+def _unmarked_first_message(send: Send, facts: ContactFacts) -> Verdict | None:
     """CTIA: the first text a person gets must say how to opt out. The decision judged that
     against the sends it saw; an earlier send it counted may since have been canceled or
     rejected, which would make this one the first. Judged again here, under the lock."""
-    if has_been_texted(contact):  # read under the lock, without this send
+    if facts.texted:  # read under the lock, without this send
         return None
     policy = guard_policy(send.brand, send.decision.policy_version)
     context = brandguard.MessageContext(message_type="marketing", first_message=True)

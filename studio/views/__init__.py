@@ -13,6 +13,7 @@ from studio.views.audience import (
 )
 from studio.views.audit import audit, audit_csv, variant_detail
 from studio.views.delivery import outbox, performance
+from studio.views.delivery_settings import delivery_settings_page
 from studio.views.edit import check, edit, fix
 from studio.views.generate import generate, generation
 from studio.views.guardrails import guardrails, guardrails_impact, test_guardrails
@@ -35,8 +36,8 @@ __all__ = [
     "api_keys", "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide",
     "change_webhook", "check", "comment", "contact", "contact_erase", "contact_export",
     "contact_import", "contact_import_detail", "contact_import_report", "contact_opt_out",
-    "contacts", "create_webhook", "edit", "favicon", "fix", "generate", "generation",
-    "guardrails", "guardrails_impact", "guidelines", "healthz", "home", "outbox", "performance",
-    "queue", "reject", "request_changes", "retire", "retry_webhook", "revoke_key", "root",
-    "submit", "test_guardrails", "variant_detail", "webhooks_page",
+    "contacts", "create_webhook", "delivery_settings_page", "edit", "favicon", "fix", "generate",
+    "generation", "guardrails", "guardrails_impact", "guidelines", "healthz", "home", "outbox",
+    "performance", "queue", "reject", "request_changes", "retire", "retry_webhook", "revoke_key",
+    "root", "submit", "test_guardrails", "variant_detail", "webhooks_page",
 ]

@@ -19,7 +19,7 @@ from delivery import quiet_hours
 from delivery.area_code_zones import AREA_CODE_ZONES, zones_for_area_code
 from delivery.area_codes import AREA_CODE_STATE
 from delivery.phones import InvalidPhone, parse_phone
-from delivery.services import decide
+from delivery.services import DecisionRequest, decide
 from tests.factories import make_contact
 
 SPLIT = ["850", "448", "812", "930", "270", "364", "423", "541", "458", "308", "219", "906",
@@ -78,9 +78,9 @@ SEVEN_PM_CENTRAL = datetime(2026, 6, 16, 0, 0, tzinfo=UTC)
 def test_the_florida_panhandle_is_deferred_when_its_eastern_side_has_closed(pool_brand):
     phone = "+18502001234"
     make_contact(pool_brand, phone, consent_at=SEVEN_PM_CENTRAL - timedelta(days=2))
-    decision = decide(pool_brand, phone=phone, intent="cart_abandonment", stage="active",
+    decision = decide(pool_brand, DecisionRequest(phone=phone, intent="cart_abandonment", stage="active",
                       merge={"first_name": "Sam", "link": "https://acme.co/cart/1"},
-                      now=SEVEN_PM_CENTRAL)
+                      now=SEVEN_PM_CENTRAL))
     assert decision.status == "defer"
     send_at = decision.send_at
     assert send_at is not None and send_at > SEVEN_PM_CENTRAL

@@ -18,8 +18,9 @@ from tests.factories import make_brand, make_contact, make_delivery_settings
 
 
 def decide(brand, phone=NY, **kw):
-    return services.decide(brand, phone=phone, intent="cart_abandonment", stage="active",
-                           merge=MERGE, now=kw.pop("now", NOON_NY), **kw)
+    return services.decide(brand, services.DecisionRequest(
+        phone=phone, intent="cart_abandonment", stage="active", merge=MERGE,
+        now=kw.pop("now", NOON_NY), **kw))
 
 
 @pytest.mark.parametrize(("raw", "words"), [

@@ -25,7 +25,7 @@ CONSENTED = NOON_NY - timedelta(days=10)
 def decide(brand, phone=NY, *, now=NOON_NY, merge=MERGE, **kw):
     kw.setdefault("intent", "cart_abandonment")
     kw.setdefault("stage", "active")
-    return services.decide(brand, phone=phone, merge=merge, now=now, **kw)
+    return services.decide(brand, services.DecisionRequest(phone=phone, merge=merge, now=now, **kw))
 
 
 @pytest.fixture
@@ -94,6 +94,7 @@ def test_a_purchase_suppresses_the_cart_nudge(pool_brand, contact):
 
 
 def test_florida_allows_three_texts_on_a_subject_per_rolling_day(pool_brand):
+    make_delivery_settings(pool_brand, daily_cap=None)  # the state's cap alone
     make_contact(pool_brand, "+13055550123", consent_at=CONSENTED)
     for hour in range(3):
         sent = decide(pool_brand, "+13055550123", now=NOON_NY + timedelta(hours=hour),

@@ -45,8 +45,9 @@ def contacts(pool_brand):
 def test_a_stored_decision_is_never_allow_outside_the_window(contacts, now, phone, window,
                                                              seed):
     make_delivery_settings(contacts, quiet_end=window[0], quiet_start=window[1])
-    made = services.decide(contacts, phone=phone, intent="cart_abandonment", stage="active",
-                           merge=MERGE, now=now, rng=random.Random(seed))
+    made = services.decide(contacts, services.DecisionRequest(
+        phone=phone, intent="cart_abandonment", stage="active", merge=MERGE, now=now,
+        rng=random.Random(seed)))
     stored = Decision.objects.get(pk=made.pk)
     contact = stored.contact
     zones, state = contact.time_zones, contact.us_state or None

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from delivery import eligibility as el
 from delivery.eligibility import (
     ConsentState,
-    Decision,
     DeliveryPolicy,
     SendRecord,
+    Verdict,
     evaluate,
 )
 from delivery.phones import PhoneFacts, parse_phone
@@ -28,7 +28,7 @@ GRANTED = ConsentState(
 NOON_NY = datetime(2024, 6, 3, 12, 0, tzinfo=ZoneInfo("America/New_York"))
 
 
-def check(**overrides) -> Decision:
+def check(**overrides) -> Verdict:
     arguments = {
         "now": NOON_NY,
         "contact": NYC,
@@ -53,7 +53,7 @@ def ny(*args: int) -> datetime:
 def test_it_allows_a_consented_number_inside_the_window():
     decision = check()
 
-    assert decision == Decision("allow", None, NOON_NY.astimezone(UTC), decision.detail)
+    assert decision == Verdict("allow", None, NOON_NY.astimezone(UTC), decision.detail)
 
 
 def test_an_opt_out_wins_over_every_other_problem():

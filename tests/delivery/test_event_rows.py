@@ -15,8 +15,8 @@ from tests.factories import make_brand, make_contact, make_pool_variant
 
 
 def _decide(brand, phone=NY, **extra):
-    return services.decide(brand, phone=phone, intent="cart_abandonment", stage="active",
-                           merge=MERGE, now=NOON_NY, **extra)
+    return services.decide(brand, services.DecisionRequest(phone=phone, intent="cart_abandonment", stage="active",
+                           merge=MERGE, now=NOON_NY, **extra))
 
 
 def test_decision_facts_match_the_orm_and_stay_within_the_brand(pool_brand):

@@ -97,8 +97,8 @@ def test_only_active_endpoints_that_want_the_type_get_the_event(pool_brand):
 def test_a_studio_sends_status_changes_are_emitted_once_each_in_the_apis_words(pool_brand):
     endpoint_for(pool_brand, types=["send.status_changed"])
     make_contact(pool_brand, NY, consent_at=NOON_NY - timedelta(days=3))
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment",
-                               stage="active", merge=MERGE, send=True, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(phone=NY, intent="cart_abandonment",
+                               stage="active", merge=MERGE, send=True, now=NOON_NY))
     services.deliver(decision.send.pk, now=NOON_NY)
     sid = Send.objects.get().provider_sid
     for status in ("sent", "delivered", "delivered"):  # a retried callback changes nothing
@@ -113,8 +113,8 @@ def test_a_studio_sends_status_changes_are_emitted_once_each_in_the_apis_words(p
 def test_a_canceled_send_is_emitted_with_its_reason(pool_brand):
     endpoint_for(pool_brand)
     contact = make_contact(pool_brand, NY, consent_at=NOON_NY - timedelta(days=3))
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment",
-                               stage="active", merge=MERGE, send=True, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(phone=NY, intent="cart_abandonment",
+                               stage="active", merge=MERGE, send=True, now=NOON_NY))
     services.opt_out_contact(contact, at=NOON_NY, source="keyword")
     services.deliver(decision.send.pk, now=NOON_NY)
     [change] = payloads("send.status_changed")

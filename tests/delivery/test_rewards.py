@@ -16,8 +16,8 @@ from tests.factories import make_contact, make_delivery_settings
 
 
 def sent_decision(brand, phone=NY, *, at=NOON_NY) -> Decision:
-    decision = services.decide(brand, phone=phone, intent="cart_abandonment", stage="active",
-                               merge=MERGE, send=True, now=at)
+    decision = services.decide(brand, services.DecisionRequest(
+        phone=phone, intent="cart_abandonment", stage="active", merge=MERGE, send=True, now=at))
     services.deliver(decision.send.pk, now=at)
     decision.refresh_from_db()
     return decision
@@ -43,8 +43,8 @@ def test_a_click_turns_the_trial_into_a_success_once(pool_brand, contact):
 
 
 def test_a_trial_of_an_arm_without_a_row_yet_creates_it_and_counts_once(pool_brand, contact):
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
-                               merge=MERGE, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, now=NOON_NY))
     ArmState.objects.all().delete()  # e.g. decisions written in bulk, never through decide
     assert services.count_trial(decision, at=NOON_NY) is True
     assert services.count_trial(decision, at=NOON_NY) is False
@@ -63,8 +63,8 @@ def test_with_the_conversion_metric_a_click_is_not_a_reward(pool_brand, contact)
 
 
 def test_a_decision_that_never_went_out_earns_nothing(pool_brand, contact):
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
-                               merge=MERGE, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, now=NOON_NY))
     services.record_event(pool_brand, event_id="c", phone=NY, type="clicked",
                           decision_id=decision.pk, now=NOON_NY)
     assert arm(decision) == (0, 0, 0)
@@ -97,8 +97,8 @@ def test_concurrent_counts_from_many_workers_lose_no_update(pool_brand):
     for i in range(8):
         phone = f"+1212555{i:04d}"
         make_contact(pool_brand, phone, consent_at=NOON_NY - timedelta(days=1))
-        decisions.append(services.decide(pool_brand, phone=phone, intent="cart_abandonment",
-                                         stage="active", merge=MERGE, now=NOON_NY))
+        decisions.append(services.decide(pool_brand, services.DecisionRequest(
+            phone=phone, intent="cart_abandonment", stage="active", merge=MERGE, now=NOON_NY)))
     variant = decisions[0].variant_id
     Decision.objects.update(variant_id=variant)  # one arm, eight decisions
     start = threading.Barrier(len(decisions))

@@ -13,19 +13,22 @@ from delivery.models import ArmState, Decision, OutboxMessage, Send
 from delivery.services.sending import enqueue_delivery
 from delivery.tasks import deliver_send
 from tests.delivery.conftest import MERGE, NOON_NY, NY, phone_open_now
-from tests.factories import make_contact, make_pool_variant
+from tests.factories import make_contact, make_delivery_settings, make_pool_variant
 
 CONSENTED = NOON_NY - timedelta(days=10)
 
 
 def queue(brand, phone=NY, *, now=NOON_NY) -> Send:
-    decision = services.decide(brand, phone=phone, intent="cart_abandonment", stage="active",
-                               merge=MERGE, send=True, now=now)
+    decision = services.decide(brand, services.DecisionRequest(
+        phone=phone, intent="cart_abandonment", stage="active", merge=MERGE, send=True, now=now))
     return decision.send
 
 
 @pytest.fixture
 def contact(pool_brand):
+    # These tests send several texts to one person; the brand's default cap (one a day) is
+    # tested in test_caps_at_decision.py.
+    make_delivery_settings(pool_brand, daily_cap=None)
     return make_contact(pool_brand, NY, consent_at=CONSENTED)
 
 
@@ -94,6 +97,7 @@ def test_a_send_whose_window_closed_meanwhile_is_deferred_not_sent(
 
 def test_a_send_does_not_count_against_its_own_cap(pool_brand):
     # Florida: three per rolling day on a subject. The third, re-checked, must still go.
+    make_delivery_settings(pool_brand, daily_cap=None)
     make_contact(pool_brand, "+13055550123", consent_at=CONSENTED)
     sends = [queue(pool_brand, "+13055550123", now=NOON_NY + timedelta(minutes=m))
              for m in range(3)]
@@ -164,8 +168,8 @@ NO_STOP_LINE = "Acme Outdoors: {first_name}, still looking? {link}"
 
 
 def queue_browse(brand, *, now) -> Send:
-    decision = services.decide(brand, phone=NY, intent="browse_abandonment", stage="active",
-                               merge=MERGE, send=True, now=now)
+    decision = services.decide(brand, services.DecisionRequest(
+        phone=NY, intent="browse_abandonment", stage="active", merge=MERGE, send=True, now=now))
     assert decision.status == "allow", decision.detail
     return decision.send
 
@@ -199,7 +203,7 @@ def test_a_follow_up_becomes_the_first_text_when_the_one_before_never_arrived(
 def test_a_text_still_waiting_does_not_make_the_next_one_a_follow_up(pool_brand, contact):
     make_pool_variant(pool_brand, intent="browse_abandonment", text=NO_STOP_LINE)
     queue(pool_brand)  # pending: nothing has reached the person yet
-    decision = services.decide(pool_brand, phone=NY, intent="browse_abandonment",
-                               stage="active", merge=MERGE, send=True, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="browse_abandonment", stage="active", merge=MERGE, send=True, now=NOON_NY))
     assert (decision.status, decision.reason) == ("deny", "CONTENT_BLOCKED")
     assert "OPTOUT_FIRST" in {f["rule"] for f in decision.guard_findings}

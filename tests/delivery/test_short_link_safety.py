@@ -95,8 +95,8 @@ def _stored_link(pool_brand, destination: str) -> ShortLink:
     """A row as the old code stored it (before the guard ran), straight into the table."""
     from delivery import services
 
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment",
-                               stage="active", merge=MERGE, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(phone=NY, intent="cart_abandonment",
+                               stage="active", merge=MERGE, now=NOON_NY))
     return ShortLink.objects.create(code="legacy" + str(ShortLink.objects.count()),
                                     brand=pool_brand, decision=decision,
                                     destination=destination)
@@ -119,8 +119,8 @@ def test_the_redirect_refuses_a_stored_destination_off_the_brand_domains(
 def test_a_domain_the_brand_drops_stops_redirecting_at_click_time(client, pool_brand, contact):
     from delivery import services
 
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment",
-                               stage="active", merge=MERGE, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(phone=NY, intent="cart_abandonment",
+                               stage="active", merge=MERGE, now=NOON_NY))
     code = decision.short_links.get().code
     assert client.get(f"/l/{code}", headers={"User-Agent": IPHONE}).status_code == 302
     pool_brand.website_domain = "acme-new.co"

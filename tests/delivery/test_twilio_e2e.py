@@ -17,15 +17,16 @@ from delivery import services
 from delivery.models import ConsentEvent, Contact, InboundMessage, Send, SendStatusEvent
 from delivery.tasks import deliver_send
 from tests.delivery.conftest import MERGE, NOON_NY, NY, SERVICE_SID, phone_open_now, wait_until
-from tests.factories import make_contact
+from tests.factories import make_contact, make_delivery_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LATER = NOON_NY + timedelta(minutes=3)
 
 
 def queue(brand, phone=NY, *, now=NOON_NY) -> Send:
-    return services.decide(brand, phone=phone, intent="cart_abandonment", stage="active",
-                           merge=MERGE, send=True, now=now).send
+    return services.decide(brand, services.DecisionRequest(
+        phone=phone, intent="cart_abandonment", stage="active", merge=MERGE, send=True,
+        now=now)).send
 
 
 def creates(twilio) -> list:
@@ -34,6 +35,7 @@ def creates(twilio) -> list:
 
 @pytest.fixture
 def contact(pool_brand):
+    make_delivery_settings(pool_brand, daily_cap=None)  # several texts to one person
     return make_contact(pool_brand, NY, consent_at=NOON_NY - timedelta(days=3))
 
 
@@ -106,8 +108,8 @@ def test_21610_opts_the_contact_out_and_is_never_retried(signed_app, twilio, poo
     assert contact.opted_out
     assert ConsentEvent.objects.filter(kind="revoked", source="provider").count() == 1
     assert len(creates(twilio)) == 1
-    again = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
-                            merge=MERGE, now=LATER)
+    again = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, now=LATER))
     assert again.reason == "OPTED_OUT"
 
 

@@ -94,8 +94,8 @@ def test_an_ambiguous_reply_is_held_for_review_and_blocks_sending(client, pool_b
     assert (message.classification, message.needs_review) == ("review", True)
     contact.refresh_from_db()
     assert contact.hold_for_review and not contact.opted_out
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
-                               merge=MERGE, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, now=NOON_NY))
     assert decision.reason == "HELD_FOR_REVIEW"
 
 
@@ -184,9 +184,9 @@ def test_a_status_callback_for_an_unknown_sid_gets_200(client, db):
 
 
 def test_a_short_link_redirects_and_counts_a_click_reward(client, pool_brand, contact):
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
-                               merge=MERGE, send=True, now=timezone.now() - timedelta(
-                                   minutes=1))
+    decision = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, send=True,
+        now=timezone.now() - timedelta(minutes=1)))
     services.count_trial(decision, at=timezone.now())  # it went out
     code = decision.short_links.get().code
     response = client.get(f"/l/{code}", headers={"User-Agent": IPHONE_SAFARI})
@@ -200,8 +200,8 @@ def test_a_short_link_redirects_and_counts_a_click_reward(client, pool_brand, co
 
 
 def test_a_head_request_is_not_a_click(client, pool_brand, contact):
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
-                               merge=MERGE, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, now=NOON_NY))
     code = decision.short_links.get().code
     assert client.head(f"/l/{code}", headers={"User-Agent": IPHONE_SAFARI}).status_code == 302
     assert decision.short_links.get().clicks == 0
@@ -209,8 +209,8 @@ def test_a_head_request_is_not_a_click(client, pool_brand, contact):
 
 def test_a_messaging_app_drawing_its_preview_is_redirected_but_not_a_click(
         client, pool_brand, contact):
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
-                               merge=MERGE, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, now=NOON_NY))
     code = decision.short_links.get().code
     imessage = "facebookexternalhit/1.1 Facebot Twitterbot/1.0"
     response = client.get(f"/l/{code}", headers={"User-Agent": imessage})
@@ -225,8 +225,8 @@ def test_an_unknown_short_link_is_404(client, db):
 
 
 def test_a_late_21610_status_callback_still_opts_the_contact_out(client, pool_brand, contact):
-    decision = services.decide(pool_brand, phone=NY, intent="cart_abandonment", stage="active",
-                               merge=MERGE, send=True, now=NOON_NY)
+    decision = services.decide(pool_brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, send=True, now=NOON_NY))
     services.deliver(decision.send.pk, now=NOON_NY)
     sid = decision.send.__class__.objects.get(pk=decision.send.pk).provider_sid
     assert post(client, STATUS, {"MessageSid": sid, "MessageStatus": "delivered"}).status_code == 200

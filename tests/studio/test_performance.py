@@ -297,11 +297,12 @@ def test_real_decisions_through_the_console_provider_reach_every_page(client, br
     save_policy_version(brand, rules={"max_segments": 2, "allowed_link_domains": ["acme.co"]})
     variant = make_pool_variant(brand)
     make_contact(brand, NY, consent_at=NOON_NY - timedelta(days=3))
-    sent = services.decide(brand, phone=NY, intent="cart_abandonment", stage="active",
-                           merge=MERGE, send=True, now=NOON_NY)
+    sent = services.decide(brand, services.DecisionRequest(
+        phone=NY, intent="cart_abandonment", stage="active", merge=MERGE, send=True, now=NOON_NY))
     services.deliver(sent.send.pk, now=NOON_NY)
-    services.decide(brand, phone="+13125550188", intent="cart_abandonment", stage="active",
-                    merge=MERGE, send=True, now=NOON_NY)
+    services.decide(brand, services.DecisionRequest(
+        phone="+13125550188", intent="cart_abandonment", stage="active", merge=MERGE, send=True,
+        now=NOON_NY))
     outbox = _get(client, approver, "outbox", brand).content.decode()
     assert "NO_CONSENT" in outbox and "Sam, your cart is waiting" in outbox
     perf = _get(client, approver, "performance", brand).content.decode()
