@@ -16,6 +16,7 @@ from brandguard.models import Brand
 from delivery import selectors, services
 from delivery.models import ApiKey, Decision
 from delivery.schemas import DecisionIn, DecisionOut, ErrorOut, EventAccepted, EventIn
+from delivery.services.journeys import stage_for
 
 
 class BrandApiKey(HttpBearer):
@@ -79,9 +80,10 @@ def on_delivery_error(request: HttpRequest, exc: services.DeliveryError) -> Http
           summary="Decide whether, when and which approved text to send", tags=["decisions"])
 def create_decision(request: HttpRequest, payload: DecisionIn):
     brand = _brand(request)
+    stage = payload.stage.value if payload.stage else stage_for(brand, payload.phone)
     decision = services.decide(
         brand, phone=payload.phone, intent=payload.intent.value,
-        stage=payload.stage.value, merge=payload.merge, send=payload.send,
+        stage=stage, merge=payload.merge, send=payload.send,
         idempotency_key=payload.idempotency_key, settings=selectors.request_settings(brand),
     )
     return Status(200, decision_body(decision))
@@ -98,12 +100,13 @@ def decision_body(decision: Decision) -> dict:
 
 
 @api.post("/v1/events", response={202: EventAccepted, **ERRORS},
-          summary="Report a click, conversion or purchase (idempotent on event_id)",
+          summary="Report what a person did: a click, a purchase, a product view, a cart… "
+                  "(idempotent on event_id)",
           tags=["events"])
 def create_event(request: HttpRequest, payload: EventIn):
     event, created = services.record_event(
         _brand(request), event_id=payload.event_id, phone=payload.phone, type=payload.type,
-        decision_id=payload.decision_id, occurred_at=payload.occurred_at,
+        decision_id=payload.decision_id, occurred_at=payload.occurred_at, data=payload.data(),
     )
     return Status(202, {"event_id": event.event_id, "duplicate": not created})
 

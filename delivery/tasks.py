@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from delivery.services.journeys import fire_due_steps
 from delivery.services.sending import MAX_ATTEMPTS, deliver, sweep_stalled_sends
 
 
@@ -23,3 +24,10 @@ def deliver_send(self, send_id: int) -> str:
 def sweep_stalled_sends_task() -> int:
     """Periodic safety net; add it to the beat schedule in studio/celery.py."""
     return len(sweep_stalled_sends())
+
+
+@shared_task(name="delivery.fire_due_journey_steps", acks_late=True, ignore_result=True)
+def fire_due_journey_steps_task() -> int:
+    """Beat-driven (studio/celery.py): fire the journey steps now due. Steps are claimed
+    with SKIP LOCKED inside the service, so overlapping ticks and workers share the work."""
+    return fire_due_steps()

@@ -217,6 +217,8 @@ SHORT_LINK_BASE_URL = (env_str("SHORT_LINK_BASE_URL", "") or "").rstrip("/")
 # Exposes /api/bench/bare for bench/decisions.py outside DEBUG; never set it in production.
 DELIVERY_BENCH_BARE_VIEW = env_bool("DELIVERY_BENCH_BARE_VIEW", default=False)
 SWEEP_STALLED_SENDS_SECONDS = env_int("SWEEP_STALLED_SENDS_SECONDS", 60, minimum=5)
+# How often beat fires due journey steps: the upper bound on "due" to "decided".
+JOURNEY_TICK_SECONDS = env_float("JOURNEY_TICK_SECONDS", 1.0, minimum=0.1)
 if SMS_PROVIDER == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured(
         "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"

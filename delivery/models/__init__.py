@@ -3,6 +3,7 @@
 from delivery.models.config import ApiKey, DeliverySettings
 from delivery.models.contacts import ConsentEvent, Contact, InboundMessage
 from delivery.models.decisions import ArmState, Decision, Event, ShortLink
+from delivery.models.journeys import Journey, JourneyStep, LifecycleSettings, StageChange
 from delivery.models.sends import OutboxMessage, Send, SendStatusEvent
 
 __all__ = [
@@ -14,8 +15,12 @@ __all__ = [
     "DeliverySettings",
     "Event",
     "InboundMessage",
+    "Journey",
+    "JourneyStep",
+    "LifecycleSettings",
     "OutboxMessage",
     "Send",
     "SendStatusEvent",
     "ShortLink",
+    "StageChange",
 ]

@@ -90,6 +90,7 @@ def opt_out_contact(
     the provider, so an opt-out is recorded either before the re-check (which then refuses)
     or after the call finished, never between them (issue 5: no provider call after STOP).
     """
+    from delivery.services.journeys import exit_journeys
     from delivery.services.rewards import penalize_recent_send
 
     with transaction.atomic():
@@ -103,6 +104,8 @@ def opt_out_contact(
                            inbound_message_sid=inbound_message_sid)
         if changed:
             penalize_recent_send(locked, at=at)
+        # Every journey ends at once, with its pending steps and waiting sends.
+        exit_journeys(locked, reason="opt_out", now=at, detail=f"opted out ({source})")
     contact.opted_out, contact.opted_out_at = True, contact.opted_out_at or at
     return changed
 

@@ -253,9 +253,32 @@ def backoff_seconds(attempts: int) -> int:
     return min(600, 15 * 2 ** max(0, attempts - 1))
 
 
-def _finish(send: Send, status: str, **fields) -> None:
-    Send.objects.filter(pk=send.pk).exclude(status__in=TERMINAL_STATUSES).update(
-        status=status, **fields)
+def _finish(send: Send, status: str, **fields) -> bool:
+    return bool(_unfinished(send).update(status=status, **fields))
+
+
+def _unfinished(send: Send):
+    return Send.objects.filter(pk=send.pk).exclude(status__in=TERMINAL_STATUSES)
+
+
+def cancel_send(send: Send, *, reason: str, detail: str = "", now: datetime | None = None
+                ) -> bool:
+    """Cancel a send still waiting for its time (a journey exit: a purchase, an opt-out…).
+    Only a pending send is canceled: a claimed one may be mid-call, and its worker's own
+    re-check under the contact's lock decides it. The reason goes where a read-back of the
+    decision sees it (the send's error_message, as the worker's own cancellations) and on
+    the outbox. True if this call canceled it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        canceled = bool(_unfinished(send).filter(status=Send.Status.PENDING).update(
+            status=Send.Status.CANCELED,
+            error_message=f"{reason}: {detail}"[:500] if detail else reason))
+        if canceled:
+            OutboxMessage.objects.create(
+                brand_id=send.brand_id, decision_id=send.decision_id, send_id=send.pk,
+                to_phone=send.to_phone, body=send.body, kind=OutboxMessage.Kind.BLOCKED,
+                why_not=reason[:40], detail=detail[:500], created_at=now)
+    return canceled
 
 
 def _handed_over(send: Send, handover: Handover, now: datetime, provider: str, *,
