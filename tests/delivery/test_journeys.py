@@ -316,3 +316,20 @@ def test_a_turned_off_journey_starts_nothing_and_cancels_what_waits(client, shop
     assert (step.status, step.reason) == ("canceled", "disabled")
     event(client, api_key, person.phone, "added_to_cart", "c2", cart_url=CART_URL)
     assert len(steps(person)) == 1
+
+
+def test_a_step_waits_for_the_persons_own_click_hour_within_its_window(client, shop, api_key):
+    from zoneinfo import ZoneInfo
+
+    ny = ZoneInfo("America/New_York")
+    contact = make_contact(shop, "+12125550188")
+    today = timezone.now().astimezone(ny).replace(hour=19, minute=5, second=0, microsecond=0)
+    for day in range(1, 25):  # two dozen evening clicks: their habit outweighs the prior
+        event(client, api_key, contact.phone, "clicked", f"click-{day}",
+              ago=timezone.now() - (today - timedelta(days=day)))
+    event(client, api_key, contact.phone, "purchased", "o1", order={"id": "o1", "value": 5})
+    cross_sell = steps(contact, intent="post_purchase_cross_sell")[0]
+    assert cross_sell.due_at.astimezone(ny).hour == 19
+    assert cross_sell.trigger_at + timedelta(days=3) <= cross_sell.due_at < cross_sell.expires_at
+    win_back = steps(contact, intent="win_back")[0]
+    assert win_back.due_at.astimezone(ny).hour == 19
