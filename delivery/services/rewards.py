@@ -11,9 +11,9 @@ from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from brandguard.models import Brand
+from delivery import clock
 from delivery.models import ArmState, Contact, Decision, Event, ShortLink
 from delivery.selectors import delivery_settings
 from delivery.services.contacts import parse_or_refuse
@@ -124,7 +124,7 @@ def record_event(
     window. `occurred_at` places a late or out-of-order event at its own time: the journeys
     judge "a purchase after the cart" by when things happened, not when we heard.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     occurred_at = occurred_at or now
     data = data or {}
     _check_payload(type, phone, data)
@@ -183,7 +183,7 @@ def _attributed_decision(contact: Contact, occurred_at: datetime, window: timede
 def record_click(code: str, *, now: datetime | None = None) -> str | None:
     """Count a visit to /l/<code>; the first one is a click event (and reward). Returns the
     destination, or None for an unknown code."""
-    now = now or timezone.now()
+    now = now or clock.now()
     link = ShortLink.objects.select_related("decision").filter(code=code).first()
     if link is None:
         return None

@@ -14,9 +14,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
-from delivery import eligibility, journeys
+from delivery import clock, eligibility, journeys
 from delivery.models import ConsentEvent, Decision, JourneyStep
 from delivery.services.decisions import decide
 from delivery.services.errors import DeliveryError
@@ -31,7 +30,7 @@ CONSENT_ENDED_REASONS = frozenset({eligibility.OPTED_OUT, eligibility.NO_CONSENT
 
 def fire_due_steps(*, now: datetime | None = None, limit: int = 500) -> int:
     """Fire up to `limit` steps due at `now`; returns how many were handled."""
-    now = now or timezone.now()
+    now = now or clock.now()
     handled = 0
     while handled < limit:
         with transaction.atomic():

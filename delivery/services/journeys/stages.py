@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
-
 from brandguard.models import Brand
-from delivery import lifecycle
+from delivery import clock, lifecycle
 from delivery.models import Contact, Event, LifecycleSettings, StageChange
 from delivery.phones import InvalidPhone, parse_phone
 
@@ -52,4 +50,4 @@ def stage_for(brand: Brand, phone: str, *, now: datetime | None = None) -> str:
     contact = Contact.objects.filter(brand=brand, phone=phone).select_related("brand").first()
     if contact is None:
         return lifecycle.FIRST_TIME_BROWSER
-    return refresh_stage(contact, now=now or timezone.now())
+    return refresh_stage(contact, now=now or clock.now())

@@ -203,17 +203,31 @@ def step_merge(contact: Contact, product: dict, event: Event) -> dict:
     attributes (first_name…) fill the rest."""
     merge = {k: v for k, v in (contact.attributes or {}).items()
              if isinstance(v, str) and k.isidentifier() and len(k) <= 40}
-    product = product or {}
+    product = dict(product or {})
+    if product.get("id") and not product.get("name"):
+        product = {**_known_product(contact.brand_id, str(product["id"])), **product}
     if product.get("name"):
         merge["product_name"] = product["name"]
     if product.get("id"):
         merge["product_id"] = str(product["id"])
     if product.get("price") is not None:
         merge["price"] = f"${product['price']:,.2f}"
-    link = event.data.get("cart_url") or product.get("url")
+    link = event.data.get("cart_url") or product.get("url") or _home(contact.brand)
     if link:
         merge["link"] = link
     return merge
+
+
+def _known_product(brand_id: int, product_id: str) -> dict:
+    """An order names items by id only: the product as the brand last described it."""
+    seen = (Event.objects.filter(brand_id=brand_id, data__product__id=product_id)
+            .order_by("-occurred_at").values_list("data", flat=True).first())
+    return dict(seen["product"]) if seen else {}
+
+
+def _home(brand: Brand) -> str:
+    # Welcome, cross-sell and win-back have no product of their own: the shop's front page.
+    return f"https://{brand.website_domain}/" if brand.website_domain else ""
 
 
 def _fan_out(event: Event, *, now: datetime) -> None:
