@@ -29,6 +29,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "manage_guidelines": frozenset({Role.BRAND_MANAGER}),
     "view_audit": frozenset(Role.values),
     "view_performance": frozenset(Role.values),
+    "manage_journeys": frozenset({Role.BRAND_MANAGER}),
 }
 
 

@@ -30,4 +30,6 @@ urlpatterns = [
     path("b/<slug:slug>/audit.csv", views.audit_csv, name="audit-csv"),
     path("b/<slug:slug>/performance/", views.performance, name="performance"),
     path("b/<slug:slug>/outbox/", views.outbox, name="outbox"),
+    path("b/<slug:slug>/journeys/", views.journeys, name="journeys"),
+    path("b/<slug:slug>/journeys/<slug:intent>/", views.edit_journey, name="edit-journey"),
 ]

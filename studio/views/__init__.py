@@ -6,6 +6,7 @@ from studio.views.edit import check, edit, fix
 from studio.views.generate import generate, generation
 from studio.views.guardrails import guardrails, test_guardrails
 from studio.views.guidelines import guidelines
+from studio.views.journeys import edit_journey, journeys
 from studio.views.pages import brand_home, healthz, home, root
 from studio.views.queue import (
     approve,
@@ -20,7 +21,7 @@ from studio.views.queue import (
 
 __all__ = [
     "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "check", "comment", "edit",
-    "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home", "outbox",
+    "edit_journey", "fix", "generate", "generation", "guardrails", "guidelines", "healthz", "home", "journeys", "outbox",
     "performance", "queue", "reject", "request_changes", "retire", "root", "submit",
     "test_guardrails", "variant_detail",
 ]

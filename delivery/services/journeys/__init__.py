@@ -10,6 +10,7 @@ from delivery.services.journeys.steps import (
     exit_journeys,
     on_behaviour_event,
     schedule,
+    update_journey,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "refresh_stage",
     "schedule",
     "stage_for",
+    "update_journey",
 ]

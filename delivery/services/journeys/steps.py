@@ -253,3 +253,14 @@ def _fan_out(event: Event, *, now: datetime) -> None:
     for contact in (Contact.objects.select_for_update().select_related("brand")
                     .filter(pk__in=set(viewers) - bought, opted_out=False).order_by("pk")):
         schedule(contact, by_intent[intent], start, event, now=now)
+
+
+def update_journey(journey: Journey, *, enabled: bool, wait_minutes: int,
+                   freshness_minutes: int, priority: int, lookback_minutes: int) -> Journey:
+    """A brand manager's settings for one journey. Steps already scheduled keep their times;
+    a journey turned off cancels its pending steps when they come due (`disabled`)."""
+    journey.enabled, journey.wait_minutes = enabled, wait_minutes
+    journey.freshness_minutes, journey.priority = freshness_minutes, priority
+    journey.lookback_minutes = lookback_minutes
+    journey.save()
+    return journey
