@@ -175,7 +175,7 @@ class Simulation:
             when, _, action = heapq.heappop(self.queue)
             self.now = max(self.now, when)
             action()
-        self.now = max(self.now, until)  # a visit may have run past the tick
+        self.now = until
         fire_due_steps(now=self.now)
         for send_id in Send.objects.filter(brand=self.brand, status=Send.Status.PENDING,
                                            scheduled_for__lte=self.now).values_list("pk",
@@ -219,24 +219,28 @@ class Simulation:
             self.report.purchases += 1
 
     def _visit(self, shopper: Shopper) -> None:
+        """One session, each step queued at its own time: one shopper's minutes never move
+        the clock for everyone else."""
         if shopper.opted_out:
             return
         category = self.rng.choice(CATEGORIES)
         products = [p for p in self.catalog if p["category"] == category]
         viewed = self.rng.sample(products, k=min(len(products), self.rng.randint(1, 3)))
+        at = self.now
         for product in viewed:
-            self._event(shopper, "product_viewed", product=product)
-            self.now += timedelta(minutes=self.rng.uniform(1, 6))
+            self._at(at, partial(self._event, shopper, "product_viewed", product=product))
+            at += timedelta(minutes=self.rng.uniform(1, 6))
         if self.rng.random() < shopper.cart_rate:
             product = viewed[-1]
-            self._event(shopper, "added_to_cart", product=product,
-                        cart_url=f"https://{self.brand.website_domain or 'example.com'}/cart")
+            self._at(at, partial(self._event, shopper, "added_to_cart", product=product,
+                                 cart_url=f"https://{self.brand.website_domain or 'example.com'}"
+                                          "/cart"))
             if self.rng.random() < shopper.buy_rate:
-                self.now += timedelta(minutes=self.rng.uniform(2, 15))
-                self._buy(shopper, product)
+                self._at(at + timedelta(minutes=self.rng.uniform(2, 15)),
+                         partial(self._buy, shopper, product))
             elif self.rng.random() < 0.3:  # comes back later and buys anyway
-                self._at(self.now + timedelta(minutes=self.rng.uniform(20, 600)),
-                         lambda: self._buy(shopper, product))
+                self._at(at + timedelta(minutes=self.rng.uniform(20, 600)),
+                         partial(self._buy, shopper, product))
 
     def _buy(self, shopper: Shopper, product: dict) -> None:
         if shopper.opted_out and self.rng.random() < 0.5:
@@ -283,8 +287,8 @@ class Simulation:
         if response.status_code in (301, 302):
             self.report.clicks += 1
         if self.rng.random() < 0.35:
-            self.now += timedelta(minutes=self.rng.uniform(2, 20))
-            self._buy(shopper, self.rng.choice(self.catalog))
+            self._at(self.now + timedelta(minutes=self.rng.uniform(2, 20)),
+                     partial(self._buy, shopper, self.rng.choice(self.catalog)))
 
     def _stop(self, shopper: Shopper) -> None:
         contact = register_contact(self.brand, shopper.phone)
