@@ -24,6 +24,7 @@ from delivery.schemas import (
 )
 from delivery.services.batch import BatchRequest, Recipient, decide_batch
 from delivery.services.errors import RateLimited
+from delivery.services.journeys import stage_for
 from delivery.services.ratelimits import take_token
 
 
@@ -105,8 +106,9 @@ def on_delivery_error(request: HttpRequest, exc: services.DeliveryError) -> Http
           summary="Decide whether, when and which approved text to send", tags=["decisions"])
 def create_decision(request: HttpRequest, payload: DecisionIn):
     brand = brand_of(request)
+    stage = payload.stage.value if payload.stage else stage_for(brand, payload.phone)
     decision = services.decide(brand, services.DecisionRequest(
-        phone=payload.phone, intent=payload.intent.value, stage=payload.stage.value,
+        phone=payload.phone, intent=payload.intent.value, stage=stage,
         merge=payload.merge, send=payload.send, idempotency_key=payload.idempotency_key,
     ), settings=selectors.request_settings(brand))
     return Status(200, decision_body(decision))

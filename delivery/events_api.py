@@ -22,7 +22,8 @@ from delivery.schemas import (
     EventBatchOut,
     EventIn,
 )
-from delivery.services import DecisionNotFound, EventReport, EventResult
+from delivery.services import DecisionNotFound, DeliveryError, EventReport, EventResult
+from delivery.services.rewards import BEHAVIOUR_TYPES, record_behaviour_event
 
 router = Router(tags=["events"])
 
@@ -31,11 +32,21 @@ router = Router(tags=["events"])
              summary="Report a send, delivery, failure, click, conversion, purchase or "
                      "opt-out (idempotent on event_id)")
 def create_event(request: HttpRequest, payload: EventIn):
-    event, created = services.record_event(
-        brand_of(request), event_id=payload.event_id, phone=payload.phone, type=payload.type,
-        decision_id=payload.decision_id, occurred_at=payload.occurred_at,
-    )
+    event, created = _record_one(brand_of(request), payload)
     return Status(202, {"event_id": event.event_id, "duplicate": not created})
+
+
+def _record_one(brand, payload: EventIn):
+    """Behaviour (a view, a cart, a purchase…) also moves stages and journeys, one event at
+    a time; what a flow reports about a decision takes the set-based path."""
+    if payload.type in BEHAVIOUR_TYPES:
+        return record_behaviour_event(
+            brand, event_id=payload.event_id, phone=payload.phone, type=payload.type,
+            decision_id=payload.decision_id, occurred_at=payload.occurred_at,
+            data=payload.data())
+    return services.record_event(
+        brand, event_id=payload.event_id, phone=payload.phone, type=payload.type,
+        decision_id=payload.decision_id, occurred_at=payload.occurred_at)
 
 
 @router.post("/events/batch", response={200: EventBatchOut, **ERRORS},
@@ -49,6 +60,9 @@ def create_events(request: HttpRequest, payload: EventBatchIn):
         except ValidationError as error:
             answers[index] = _invalid(index, item, error)
             continue
+        if event.type in BEHAVIOUR_TYPES:
+            answers[index] = _behaviour_answer(index, brand_of(request), event)
+            continue
         reports.append(EventReport(event.event_id, event.type, event.phone, event.decision_id,
                                    event.occurred_at))
         positions.append(index)
@@ -59,6 +73,14 @@ def create_events(request: HttpRequest, payload: EventBatchIn):
               for status in ("accepted", "duplicate", "error")}
     return Status(200, {"accepted": counts["accepted"], "duplicates": counts["duplicate"],
                         "errors": counts["error"], "results": answers})
+
+
+def _behaviour_answer(index: int, brand, event: EventIn) -> dict:
+    try:
+        _, created = _record_one(brand, event)
+    except DeliveryError as error:
+        return _answer(index, EventResult(event.event_id, "error", error))
+    return _answer(index, EventResult(event.event_id, "accepted" if created else "duplicate"))
 
 
 def _answer(index: int, result: EventResult) -> dict:

@@ -42,7 +42,9 @@ Phone = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"
 class DecisionIn(Schema):
     phone: Phone = Field(description="E.164, e.g. +14155550123", examples=["+12125550123"])
     intent: Intent
-    stage: Stage
+    stage: Stage | None = Field(
+        None, description="Lifecycle stage of the copy; omitted: the person's stage from "
+                          "their behaviour (purchases and their recency).")
     merge: dict[MergeName, Text] = Field(
         default_factory=dict, max_length=30,
         description="Values for the copy's {placeholders}; an http(s) URL becomes a "
@@ -93,10 +95,11 @@ class ErrorOut(Schema):
 
 
 EventType = Literal["clicked", "converted", "purchased", "sent", "delivered", "failed",
-                    "opted_out"]
+                    "opted_out", "subscribed", "product_viewed", "added_to_cart",
+                    "checkout_started", "back_in_stock", "price_dropped"]
 
 
-class BatchItemOut(Schema):
+class DecisionBatchItemOut(Schema):
     """One recipient's answer: the decision, or `error` (the body a single call would have
     got, e.g. a malformed number, a missing merge field, a reused idempotency key)."""
 
@@ -110,7 +113,34 @@ class BatchItemOut(Schema):
 
 
 class DecisionBatchOut(Schema):
-    results: list[BatchItemOut]
+    results: list[DecisionBatchItemOut]
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]*$"),
+                AfterValidator(_storable)]
+Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s\x00]+$")]
+
+
+class ProductIn(Schema):
+    id: Token
+    name: Name
+    category: Name | None = None
+    price: float | None = Field(None, ge=0, le=10_000_000)
+    url: Url | None = Field(None, description="Becomes a first-party short link in the text.")
+    reorder_days: int | None = Field(
+        None, ge=1, le=3650, description="How long one lasts: the replenishment journey's wait.")
+
+
+class OrderItemIn(Schema):
+    id: Token
+    quantity: int = Field(1, ge=1, le=100_000)
+    reorder_days: int | None = Field(None, ge=1, le=3650)
+
+
+class OrderIn(Schema):
+    id: Token
+    value: float = Field(ge=0, le=100_000_000)
+    items: list[OrderItemIn] = Field(default_factory=list, max_length=500)
 
 
 class EventIn(Schema):
@@ -120,9 +150,22 @@ class EventIn(Schema):
                                 description="Required without a decision_id.")
     type: EventType = Field(description=(
         "What happened: sent, delivered or failed (your own send of the decision's text; "
-        "decision_id required), clicked, converted, purchased, or opted_out."))
+        "decision_id required), clicked, converted, purchased, opted_out, or a behaviour: "
+        "subscribed, product_viewed, added_to_cart, checkout_started, back_in_stock, "
+        "price_dropped."))
     decision_id: UUID | None = None
-    occurred_at: Annotated[AwareDatetime | None, AfterValidator(_plausible)] = None
+    occurred_at: Annotated[AwareDatetime | None, AfterValidator(_plausible)] = Field(
+        None, description="When it happened (default: now). Late events are placed at their "
+                          "time.")
+    product: ProductIn | None = Field(
+        None, description="Required for product_viewed, back_in_stock and price_dropped.")
+    order: OrderIn | None = Field(None, description="What was bought (purchased).")
+    cart_url: Url | None = Field(None, description="Link back to the cart (added_to_cart, "
+                                                   "checkout_started).")
+
+    def data(self) -> dict:
+        """The behaviour payload as stored on the event."""
+        return self.model_dump(include={"product", "order", "cart_url"}, exclude_none=True)
 
 
 class EventAccepted(Schema):

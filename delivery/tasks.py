@@ -7,6 +7,7 @@ from celery import shared_task
 
 from delivery.services.double_opt_in import MAX_ATTEMPTS as CONFIRM_ATTEMPTS
 from delivery.services.double_opt_in import send_confirmation
+from delivery.services.journeys import fire_due_steps
 from delivery.services.sending import MAX_ATTEMPTS, deliver, sweep_stalled_sends
 from delivery.services.webhooks import deliver_webhook, sweep_due_webhooks
 
@@ -44,6 +45,8 @@ def run_contact_import(import_id: int) -> str:
     from delivery.services.imports import run_import
 
     return run_import(import_id).status
+
+
 @shared_task(bind=True, name="delivery.deliver_webhook", acks_late=True, max_retries=None)
 def deliver_webhook_task(self, delivery_id: int) -> str:
     outcome = deliver_webhook(delivery_id)
@@ -57,3 +60,10 @@ def deliver_webhook_task(self, delivery_id: int) -> str:
 @shared_task(name="delivery.sweep_webhooks", acks_late=True)
 def sweep_webhooks_task() -> int:
     return len(sweep_due_webhooks())
+
+
+@shared_task(name="delivery.fire_due_journey_steps", acks_late=True, ignore_result=True)
+def fire_due_journey_steps_task() -> int:
+    """Beat-driven (studio/celery.py): fire the journey steps now due. Steps are claimed
+    with SKIP LOCKED inside the service, so overlapping ticks and workers share the work."""
+    return fire_due_steps()

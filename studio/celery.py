@@ -31,6 +31,12 @@ def _schedule_periodic_tasks(sender, **_kwargs) -> None:
         float(settings.SWEEP_WEBHOOKS_SECONDS), sender.signature("delivery.sweep_webhooks"),
         name="sweep due webhooks",
     )
+    # Journey steps wait in the database; each tick fires the due ones (SKIP LOCKED), so a
+    # restart loses nothing and two workers never fire one step.
+    sender.add_periodic_task(
+        float(settings.JOURNEY_TICK_SECONDS), sender.signature("delivery.fire_due_journey_steps"),
+        name="fire due journey steps",
+    )
 
 
 @worker_init.connect

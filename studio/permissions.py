@@ -34,6 +34,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "manage_contacts": frozenset({Role.BRAND_MANAGER}),
     "manage_webhooks": frozenset({Role.BRAND_MANAGER}),
     "manage_delivery": frozenset({Role.BRAND_MANAGER}),
+    "manage_journeys": frozenset({Role.BRAND_MANAGER}),
 }
 
 # Each action in the words of the 403 page: what it is, and who may do it.

@@ -54,4 +54,6 @@ urlpatterns = [
          name="retry-webhook"),
     path("b/<slug:slug>/delivery-settings/", views.delivery_settings_page,
          name="delivery-settings"),
+    path("b/<slug:slug>/journeys/", views.journeys, name="journeys"),
+    path("b/<slug:slug>/journeys/<slug:intent>/", views.edit_journey, name="edit-journey"),
 ]

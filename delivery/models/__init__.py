@@ -4,6 +4,7 @@ from delivery.models.audience import ConsentRequest, ContactImport
 from delivery.models.config import ApiKey, ApiRateBucket, DeliverySettings
 from delivery.models.contacts import ConsentEvent, Contact, InboundMessage
 from delivery.models.decisions import ArmState, Decision, Event, ShortLink
+from delivery.models.journeys import Journey, JourneyStep, LifecycleSettings, StageChange
 from delivery.models.sends import OutboxMessage, Send, SendStatusEvent
 from delivery.models.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -19,10 +20,14 @@ __all__ = [
     "DeliverySettings",
     "Event",
     "InboundMessage",
+    "Journey",
+    "JourneyStep",
+    "LifecycleSettings",
     "OutboxMessage",
     "Send",
     "SendStatusEvent",
     "ShortLink",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "StageChange",
 ]

@@ -121,7 +121,10 @@ class ShortLink(models.Model):
 
 
 class Event(models.Model):
-    """What a person did after a text: append-only, idempotent on (brand, event_id)."""
+    """What a person did, after a text or on the brand's site: append-only, idempotent on
+    (brand, event_id). Behaviour events (views, carts, purchases, subscriptions, stock and
+    price news) feed the lifecycle stage and the journeys; `data` keeps their product or
+    order as the brand reported it."""
 
     class Type(models.TextChoices):
         CLICKED = "clicked", "Clicked"
@@ -132,6 +135,12 @@ class Event(models.Model):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
         OPTED_OUT = "opted_out", "Opted out"
+        SUBSCRIBED = "subscribed", "Subscribed"
+        PRODUCT_VIEWED = "product_viewed", "Viewed a product"
+        ADDED_TO_CART = "added_to_cart", "Added to cart"
+        CHECKOUT_STARTED = "checkout_started", "Started checkout"
+        BACK_IN_STOCK = "back_in_stock", "Product back in stock"
+        PRICE_DROPPED = "price_dropped", "Product price dropped"
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="delivery_events")
     event_id = models.CharField(max_length=120)
@@ -140,9 +149,10 @@ class Event(models.Model):
     # or a decision erases what they did with it.
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="events")
-    type = models.CharField(max_length=10, choices=Type.choices)
+    type = models.CharField(max_length=20, choices=Type.choices)
     decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="events")
+    data = models.JSONField(default=dict, blank=True, help_text="product / order / cart_url")
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)
 
@@ -152,11 +162,14 @@ class Event(models.Model):
             models.UniqueConstraint(fields=["brand", "event_id"], name="event_unique_id"),
             models.CheckConstraint(condition=Q(type__in=[
                 "clicked", "converted", "purchased", "sent", "delivered", "failed", "opted_out",
+                "subscribed", "product_viewed", "added_to_cart", "checkout_started",
+                "back_in_stock", "price_dropped",
             ]), name="event_type_valid"),
         ]
         indexes = [
             models.Index(fields=["brand", "phone", "type", "-occurred_at"], name="event_lookup_idx"),
             models.Index(fields=["decision", "type"], name="event_decision_idx"),
+            models.Index(fields=["contact", "-occurred_at"], name="event_contact_idx"),
         ]
 
     def __str__(self) -> str:

@@ -94,6 +94,7 @@ def opt_out_contact(
     or after the call finished, never between them (issue 5: no provider call after STOP).
     """
     from delivery.services.double_opt_in import cancel_pending_requests
+    from delivery.services.journeys import exit_journeys
     from delivery.services.rewards import penalize_recent_send
 
     with transaction.atomic():
@@ -111,6 +112,8 @@ def opt_out_contact(
             penalize_recent_send(locked, at=at)
         if changed:
             contact_opt_changed(locked, opted_out=True, at=at, source=source, detail=detail)
+        # Every journey ends at once, with its pending steps and waiting sends.
+        exit_journeys(locked, reason="opt_out", now=at, detail=f"opted out ({source})")
     contact.opted_out, contact.opted_out_at = True, contact.opted_out_at or at
     return changed
 

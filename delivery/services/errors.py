@@ -30,6 +30,10 @@ class UnknownDecision(DeliveryError):
     code = "unknown_decision"
 
 
+class InvalidEvent(DeliveryError):
+    code = "invalid_event"
+
+
 class IdempotencyConflict(DeliveryError):
     """The key was used before with a different request: replaying it must not silently
     answer a question nobody asked."""

@@ -261,10 +261,10 @@ def backoff_seconds(attempts: int) -> int:
     return min(600, 15 * 2 ** max(0, attempts - 1))
 
 
-def _finish(send: Send, status: str, *, reason: str | None = None, **fields) -> None:
-    """Move the send to a final status (once: a final status never changes again)."""
-    changed = Send.objects.filter(pk=send.pk).exclude(status__in=TERMINAL_STATUSES).update(
-        status=status, **fields)
+def _finish(send: Send, status: str, *, reason: str | None = None, **fields) -> bool:
+    """Move the send to a final status (once: a final status never changes again). True if
+    this call moved it."""
+    changed = _unfinished(send).update(status=status, **fields)
     if changed:
         previous = send.status
         for name, value in fields.items():
@@ -272,6 +272,11 @@ def _finish(send: Send, status: str, *, reason: str | None = None, **fields) -> 
         send.status = status
         send_status_changed(send, previous=previous, status=status, now=timezone.now(),
                             reason=reason)
+    return bool(changed)
+
+
+def _unfinished(send: Send):
+    return Send.objects.filter(pk=send.pk).exclude(status__in=TERMINAL_STATUSES)
 
 
 def _handed_over(send: Send, handover: Handover, now: datetime, provider: str, *,
@@ -312,5 +317,8 @@ def cancel_send(send: Send, *, reason: str, detail: str = "", now: datetime | No
             OutboxMessage.objects.create(
                 brand_id=send.brand_id, decision_id=send.decision_id, send=send,
                 to_phone=send.to_phone, body=send.body, kind=OutboxMessage.Kind.BLOCKED,
-                why_not=reason, detail=detail[:500], created_at=now)
+                why_not=reason[:40], detail=detail[:500], created_at=now)
+            previous, send.status = send.status, Send.Status.CANCELED
+            send_status_changed(send, previous=previous, status=send.status, now=now,
+                                reason=reason)
     return bool(changed)

@@ -42,6 +42,25 @@ def phone_open_now(minutes: int = 30) -> str:
     return next(p for p in _WORLD if _open_for(p, now, minutes))
 
 
+def phones_open_now(count: int, minutes: int = 30) -> list[str]:
+    """`count` distinct valid numbers sharing the zones of one that is open now (the last
+    digits varied), for tests that need many people texted in the open window."""
+    base = phone_open_now(minutes)
+    zones = parse_phone(base).time_zones
+    found = [base]
+    for n in range(10_000):
+        if len(found) == count:
+            return found
+        candidate = f"{base[:-4]}{n:04d}"
+        try:
+            facts = parse_phone(candidate)
+        except ValueError:
+            continue
+        if candidate not in found and facts.time_zones == zones and not facts.flags:
+            found.append(candidate)
+    raise AssertionError(f"only {len(found)} numbers like {base}")
+
+
 def phone_closed_now(minutes: int = 30) -> str:
     now = datetime.now(UTC)
     return next(p for p in _WORLD if not any(

@@ -1,0 +1,28 @@
+"""Journeys: behaviour events start and end steps; the scheduler fires due ones through
+delivery's own decision; the lifecycle stage follows behaviour. The rules are pure
+(delivery.journeys, delivery.lifecycle, delivery.send_time); these modules read and write."""
+
+from delivery.services.journeys.firing import ask_delivery, fire_due_steps, fire_step
+from delivery.services.journeys.stages import refresh_stage, stage_for
+from delivery.services.journeys.steps import (
+    brand_journeys,
+    end_for_event,
+    exit_journeys,
+    on_behaviour_event,
+    schedule,
+    update_journey,
+)
+
+__all__ = [
+    "ask_delivery",
+    "brand_journeys",
+    "end_for_event",
+    "exit_journeys",
+    "fire_due_steps",
+    "fire_step",
+    "on_behaviour_event",
+    "refresh_stage",
+    "schedule",
+    "stage_for",
+    "update_journey",
+]

@@ -1,0 +1,339 @@
+"""Plausible shoppers replayed through the public API with a fast-forward clock
+(`manage.py simulate_shoppers`).
+
+Each shopper has a number in one of a few US zones, a preferred local hour, habits (how often
+they visit, how far they browse, how often they add to a cart and buy) and a hidden taste
+for each variant (its click rate, unknown to the bandit). Their behaviour goes through the
+real views in-process (the Django test client against the WSGI app: `POST /api/v1/events`,
+`GET /l/<code>`), with `occurred_at` and the delivery clock (`delivery.clock.use`) set to
+the simulated instant. Each simulated tick then does what beat and the worker do: fire due
+journey steps and deliver due sends, through the console provider only (nothing leaves the
+machine). A shopper who gets a text may click its link, buy after the click or reply STOP.
+
+Everything runs in one transaction that is rolled back at the end (unless `keep`), so a
+simulation leaves the brand's data as it found it. Brands without approved copy for a
+journey's intent and stage get two plain approved variants for the run (rolled back too).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from itertools import count
+from zoneinfo import ZoneInfo
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.test import Client
+
+from brandguard.models import Brand
+from copygen.models import Variant
+from copygen.taxonomy import Stage
+from delivery import clock, journeys, quiet_hours
+from delivery.models import ConsentEvent, Event, JourneyStep, Send
+from delivery.selectors import delivery_settings
+from delivery.services import create_api_key, opt_out_contact, record_consent, register_contact
+from delivery.services.journeys import brand_journeys, fire_due_steps
+from delivery.services.sending import deliver
+
+AREAS = (("212", "America/New_York"), ("312", "America/Chicago"),
+         ("213", "America/Los_Angeles"), ("305", "America/New_York"))  # 305: Florida's 8-20
+CATEGORIES = ("tents", "packs", "stoves", "jackets", "boots", "fuel")
+TICK = timedelta(minutes=10)
+CONSENT_TEXT = ("I agree to receive recurring marketing texts at this number. Consent is not "
+                "a condition of purchase. Msg & data rates may apply. Reply STOP to opt out.")
+SIM_COPY = ("{brand}: a quick note about {topic}: {link} Reply STOP to opt out")
+
+
+@dataclass
+class Shopper:
+    phone: str
+    zone: str
+    hour: int              # preferred local hour
+    visits_per_day: float
+    cart_rate: float
+    buy_rate: float
+    click_factor: float
+    opted_out: bool = False
+    subscribed: bool = True
+
+
+@dataclass
+class Report:
+    journeys_fired: int = 0
+    exits: dict[str, int] = field(default_factory=dict)
+    denied: dict[str, int] = field(default_factory=dict)  # fired, but delivery said no
+    sends: int = 0
+    clicks: int = 0
+    purchases: int = 0
+    opt_outs: int = 0
+    sends_in_quiet_hours: int = 0
+    sends_after_opt_out: int = 0
+    cart_sends_after_purchase: int = 0
+    events: int = 0
+    steps_by_journey: dict[str, int] = field(default_factory=dict)
+    copy_filled: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Simulation:
+    def __init__(self, brand: Brand, *, shoppers: int, days: int, seed: int = 7,
+                 start: datetime | None = None, stop_rate: float = 0.01):
+        self.brand, self.days, self.stop_rate = brand, days, stop_rate
+        self.rng = random.Random(seed)
+        self.now = start or datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
+        self.end = self.now + timedelta(days=days)
+        self.shoppers = [self._shopper(n) for n in range(shoppers)]
+        self.by_phone = {s.phone: s for s in self.shoppers}
+        self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self.seq = count()
+        hosts = [h.lstrip(".") for h in django_settings.ALLOWED_HOSTS if h.strip(".*")]
+        self.client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
+        self.report = Report()
+        self.taste: dict[int, float] = {}  # hidden click rate per variant
+        self.catalog = [{"id": f"sku-{n}", "name": f"{CATEGORIES[n % 6].title()} {n}",
+                         "category": CATEGORIES[n % 6], "price": 20.0 + 7 * n,
+                         "url": f"https://{brand.website_domain or 'example.com'}/p/{n}",
+                         **({"reorder_days": 21} if CATEGORIES[n % 6] == "fuel" else {})}
+                        for n in range(30)]
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def _shopper(self, n: int) -> Shopper:
+        area, zone = AREAS[n % len(AREAS)]
+        return Shopper(
+            phone=f"+1{area}555{1000 + n:04d}", zone=zone,
+            hour=min(20, max(8, int(self.rng.gauss(14, 4)))),
+            visits_per_day=self.rng.uniform(0.1, 0.8), cart_rate=self.rng.uniform(0.1, 0.5),
+            buy_rate=self.rng.uniform(0.2, 0.6), click_factor=self.rng.uniform(0.5, 1.5),
+            subscribed=n % 10 != 0)
+
+    def _prepare(self) -> None:
+        self.key = create_api_key(self.brand, name="shopper simulator")[1]
+        self.report.copy_filled = self._fill_copy()
+        for variant in Variant.objects.filter(brand=self.brand, status="approved",
+                                              is_current=True):
+            self.taste[variant.pk] = self.rng.uniform(0.05, 0.35)
+        brand_journeys(self.brand)
+        for shopper in self.shoppers:
+            contact = register_contact(self.brand, shopper.phone, attributes={
+                "first_name": self.rng.choice(["Sam", "Ana", "Lee", "Kim", "Max", "Ivy"])})
+            if shopper.subscribed:
+                record_consent(contact, kind=ConsentEvent.Kind.GRANTED,
+                               source=ConsentEvent.Source.WEB_FORM, consent_text=CONSENT_TEXT,
+                               occurred_at=self.now - timedelta(days=30))
+            else:  # joins during the run: a welcome, once consent is in
+                at = self.now + timedelta(hours=self.rng.uniform(1, 24 * self.days))
+                self._at(at, partial(self._subscribe, shopper, contact))
+
+    def _fill_copy(self) -> int:
+        made = 0
+        approver = None
+        for intent in journeys.DEFAULT_RULES:
+            for stage in Stage.values:
+                if Variant.objects.filter(brand=self.brand, intent=intent, stage=stage,
+                                          status="approved", is_current=True).exists():
+                    continue
+                approver = approver or _approver(self.brand)
+                for topic in ("what you picked", "something you might like"):
+                    Variant.objects.create(
+                        brand=self.brand, intent=intent, stage=stage, provider="human",
+                        status="approved", is_current=True, approved_by=approver,
+                        text=SIM_COPY.format(brand=self.brand.sender_name or self.brand.name,
+                                             topic=topic, link="{link}"))
+                    made += 1
+        return made
+
+    # --- the clock ---------------------------------------------------------------------------
+
+    def _at(self, when: datetime, action: Callable[[], None]) -> None:
+        heapq.heappush(self.queue, (when, next(self.seq), action))
+
+    def run(self, *, keep: bool = False) -> Report:
+        django_settings.SMS_PROVIDER = "console"  # a simulation never reaches a carrier
+        with transaction.atomic(), clock.use(lambda: self.now):
+            self._prepare()
+            self._plan_days()
+            while self.now < self.end:
+                self._tick()
+            self._measure()
+            if not keep:
+                transaction.set_rollback(True)
+        return self.report
+
+    def _tick(self) -> None:
+        until = self.now + TICK
+        while self.queue and self.queue[0][0] < until:
+            when, _, action = heapq.heappop(self.queue)
+            self.now = max(self.now, when)
+            action()
+        self.now = until
+        fire_due_steps(now=self.now)
+        for send_id in Send.objects.filter(brand=self.brand, status=Send.Status.PENDING,
+                                           scheduled_for__lte=self.now).values_list("pk",
+                                                                                    flat=True):
+            if deliver(send_id, now=self.now).result == "sent":
+                self._react(Send.objects.select_related("decision").get(pk=send_id))
+
+    def _plan_days(self) -> None:
+        for shopper in self.shoppers:
+            for day in range(self.days):
+                visits = sum(1 for _ in range(3) if self.rng.random() < shopper.visits_per_day / 3)
+                for _ in range(visits):
+                    self._at(self._local_time(shopper, day), partial(self._visit, shopper))
+        for day in range(self.days):  # the shop's own news, once or twice a day
+            product = self.rng.choice(self.catalog)
+            kind = self.rng.choice(["back_in_stock", "price_dropped"])
+            at = self.now + timedelta(days=day, hours=self.rng.uniform(12, 20))
+            self._at(at, partial(self._news, kind, product))
+
+    def _local_time(self, shopper: Shopper, day: int) -> datetime:
+        zone = ZoneInfo(shopper.zone)
+        local = self.now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        hour = min(23.9, max(0.0, self.rng.gauss(shopper.hour + 1, 3)))
+        moment = (local + timedelta(days=day, hours=hour)).astimezone(UTC)
+        return max(moment, self.now)
+
+    # --- shoppers ------------------------------------------------------------------------------
+
+    def _event(self, shopper: Shopper | None, type: str, **payload) -> None:
+        body = {"event_id": f"sim-{next(self.seq)}", "type": type,
+                "occurred_at": self.now.isoformat(), **payload}
+        if shopper is not None:
+            body["phone"] = shopper.phone
+        response = self.client.post("/api/v1/events", json.dumps(body),
+                                    content_type="application/json",
+                                    headers={"Authorization": f"Bearer {self.key}"})
+        if response.status_code != 202:
+            raise RuntimeError(f"the events API refused a simulated event: {response.content!r}")
+        self.report.events += 1
+        if type == "purchased":
+            self.report.purchases += 1
+
+    def _visit(self, shopper: Shopper) -> None:
+        """One session, each step queued at its own time: one shopper's minutes never move
+        the clock for everyone else."""
+        if shopper.opted_out:
+            return
+        category = self.rng.choice(CATEGORIES)
+        products = [p for p in self.catalog if p["category"] == category]
+        viewed = self.rng.sample(products, k=min(len(products), self.rng.randint(1, 3)))
+        at = self.now
+        for product in viewed:
+            self._at(at, partial(self._event, shopper, "product_viewed", product=product))
+            at += timedelta(minutes=self.rng.uniform(1, 6))
+        if self.rng.random() < shopper.cart_rate:
+            product = viewed[-1]
+            self._at(at, partial(self._event, shopper, "added_to_cart", product=product,
+                                 cart_url=f"https://{self.brand.website_domain or 'example.com'}"
+                                          "/cart"))
+            if self.rng.random() < shopper.buy_rate:
+                self._at(at + timedelta(minutes=self.rng.uniform(2, 15)),
+                         partial(self._buy, shopper, product))
+            elif self.rng.random() < 0.3:  # comes back later and buys anyway
+                self._at(at + timedelta(minutes=self.rng.uniform(20, 600)),
+                         partial(self._buy, shopper, product))
+
+    def _buy(self, shopper: Shopper, product: dict) -> None:
+        if shopper.opted_out and self.rng.random() < 0.5:
+            return
+        item = {"id": product["id"], "quantity": 1}
+        if product.get("reorder_days"):
+            item["reorder_days"] = product["reorder_days"]
+        self._event(shopper, "purchased", order={"id": f"o-{next(self.seq)}",
+                                                 "value": product["price"], "items": [item]})
+
+    def _subscribe(self, shopper: Shopper, contact) -> None:
+        self._event(shopper, "subscribed")
+        # Double opt-in: the confirming reply comes a few minutes later.
+        record_consent(contact, kind=ConsentEvent.Kind.GRANTED, source=ConsentEvent.Source.KEYWORD,
+                       inbound_message_sid=f"SMsim{next(self.seq):027d}",
+                       occurred_at=self.now + timedelta(minutes=3))
+        shopper.subscribed = True
+
+    def _news(self, kind: str, product: dict) -> None:
+        news = dict(product)
+        if kind == "price_dropped":
+            news["price"] = round(product["price"] * 0.8, 2)
+        self._event(None, kind, product=news)
+
+    def _react(self, send: Send) -> None:
+        shopper = self.by_phone[send.to_phone]
+        local_hour = self.now.astimezone(ZoneInfo(shopper.zone)).hour
+        timing = 1.6 if abs(local_hour - shopper.hour) <= 1 else 0.7
+        rate = self.taste.get(send.decision.variant_id or 0, 0.1) * shopper.click_factor * timing
+        if self.rng.random() < self.stop_rate:
+            self._at(self.now + timedelta(minutes=self.rng.uniform(1, 30)),
+                     lambda: self._stop(shopper))
+            return
+        if self.rng.random() >= min(0.9, rate):
+            return
+        code = send.decision.short_links.values_list("code", flat=True).first()
+        if code is None:
+            return
+        when = self.now + timedelta(minutes=self.rng.uniform(1, 40))
+        self._at(when, lambda: self._click(shopper, code, send))
+
+    def _click(self, shopper: Shopper, code: str, send: Send) -> None:
+        response = self.client.get(f"/l/{code}", headers={"User-Agent": "Mozilla/5.0 (iPhone)"})
+        if response.status_code in (301, 302):
+            self.report.clicks += 1
+        if self.rng.random() < 0.35:
+            self._at(self.now + timedelta(minutes=self.rng.uniform(2, 20)),
+                     partial(self._buy, shopper, self.rng.choice(self.catalog)))
+
+    def _stop(self, shopper: Shopper) -> None:
+        contact = register_contact(self.brand, shopper.phone)
+        opt_out_contact(contact, at=self.now, source=ConsentEvent.Source.KEYWORD,
+                        inbound_message_sid=f"SMstop{next(self.seq):026d}")
+        shopper.opted_out = True
+        self.report.opt_outs += 1
+
+    # --- what happened -------------------------------------------------------------------------
+
+    def _measure(self) -> None:
+        report = self.report
+        steps = JourneyStep.objects.filter(brand=self.brand)
+        report.journeys_fired = steps.filter(status=JourneyStep.Status.FIRED).count()
+        report.exits = dict(Counter(steps.exclude(status__in=["pending", "fired"])
+                                    .values_list("reason", flat=True)))
+        report.denied = dict(Counter(steps.filter(status="fired").exclude(reason="")
+                                     .values_list("reason", flat=True)))
+        report.steps_by_journey = dict(Counter(steps.values_list("intent", flat=True)))
+        window = delivery_settings(self.brand).policy.send_window
+        sent = Send.objects.filter(brand=self.brand, sent_at__isnull=False).select_related(
+            "contact", "decision")
+        report.sends = sent.count()
+        for send in sent:
+            contact = send.contact
+            assert send.sent_at is not None  # filtered above
+            if not quiet_hours.is_open(send.sent_at, contact.time_zones,
+                                       contact.us_state or None, window):
+                report.sends_in_quiet_hours += 1
+            if contact.opted_out_at is not None and send.sent_at >= contact.opted_out_at:
+                report.sends_after_opt_out += 1
+            if send.subject == journeys.CART and self._bought_before(send):
+                report.cart_sends_after_purchase += 1
+
+    def _bought_before(self, send: Send) -> bool:
+        step = JourneyStep.objects.filter(decision_id=send.decision_id).first()
+        start = step.trigger_at if step is not None else send.decision.created_at
+        return Event.objects.filter(contact=send.contact, type=Event.Type.PURCHASED,
+                                    occurred_at__gte=start, occurred_at__lte=send.sent_at
+                                    ).exists()
+
+
+def _approver(brand: Brand):
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="shopper-simulator", defaults={"is_active": False})
+    return user

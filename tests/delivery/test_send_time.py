@@ -1,0 +1,91 @@
+"""Personal send time: the Dirichlet shrinkage and the choice inside the allowed window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from delivery import quiet_hours, send_time
+from delivery.send_time import Recipient, brand_curve, choose, person_curve, preferred_hour
+
+NY = Recipient(("America/New_York",), "NY")
+# 2026-06-15 16:00 UTC is noon in New York (EDT).
+NOON_NY = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)
+
+
+def test_a_brand_without_clicks_has_a_flat_curve():
+    assert brand_curve([]) == tuple([1 / 24] * 24)
+
+
+def test_without_history_the_person_follows_the_brand():
+    prior = brand_curve([19] * 50 + [9] * 10)
+    assert person_curve([], prior) == prior
+    assert preferred_hour(person_curve([], prior)) == 19
+
+
+def test_a_few_clicks_are_shrunk_toward_the_brand_and_many_dominate():
+    prior = brand_curve([19] * 200)
+    assert preferred_hour(person_curve([9], prior)) == 19       # one click: still the brand's
+    assert preferred_hour(person_curve([9] * 30, prior)) == 9   # thirty: their own hour
+
+
+def test_the_formula_is_the_dirichlet_posterior_mean():
+    prior = brand_curve([10, 10, 14])
+    q = person_curve([14, 14], prior, k=4.0)
+    assert abs(q[14] - (2 + 4 * prior[14]) / (2 + 4)) < 1e-12
+    assert abs(sum(q) - 1) < 1e-9
+
+
+@given(st.lists(st.integers(0, 23), max_size=60), st.lists(st.integers(0, 23), max_size=60),
+       st.floats(min_value=0.1, max_value=100))
+def test_curves_are_distributions_between_the_person_and_the_brand(mine, brand, k):
+    prior = brand_curve(brand)
+    q = person_curve(mine, prior, k=k)
+    assert abs(sum(q) - 1) < 1e-9 and all(v > 0 for v in q)
+    if mine:
+        own = [mine.count(h) / len(mine) for h in range(24)]
+        for h in range(24):  # the posterior mean lies between the prior and the data
+            assert min(prior[h], own[h]) - 1e-12 <= q[h] <= max(prior[h], own[h]) + 1e-12
+
+
+def test_it_waits_for_the_persons_hour_inside_the_window():
+    curve = person_curve([19] * 20, brand_curve([]))      # local 19:00 = 23:00 UTC
+    chosen = choose(NOON_NY, NOON_NY + timedelta(days=2), curve, NY)
+    assert chosen == datetime(2026, 6, 15, 23, 0, tzinfo=UTC)
+
+
+def test_a_short_freshness_window_cannot_wait_until_tomorrow():
+    curve = person_curve([9] * 20, brand_curve([]))       # a morning person
+    chosen = choose(NOON_NY, NOON_NY + timedelta(hours=4), curve, NY)
+    assert NOON_NY <= chosen < NOON_NY + timedelta(hours=4)
+
+
+def test_it_never_picks_a_quiet_hour_even_if_the_person_clicks_then():
+    curve = person_curve([23] * 50 + [20] * 5, brand_curve([]))  # local hours: 23:00, some 20:00
+    chosen = choose(NOON_NY, NOON_NY + timedelta(days=3), curve, NY)
+    assert quiet_hours.is_open(chosen, NY.zones, NY.state)
+    assert chosen.astimezone(send_time.ZoneInfo("America/New_York")).hour == 20
+
+
+def test_a_flat_curve_sends_as_soon_as_allowed():
+    night = datetime(2026, 6, 16, 3, 0, tzinfo=UTC)       # 23:00 in New York
+    chosen = choose(night, night + timedelta(days=1), brand_curve([]), NY)
+    assert chosen == quiet_hours.next_open(night, NY.zones, NY.state)
+
+
+@settings(max_examples=200)
+@given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1),
+                    timezones=st.just(UTC)),
+       st.integers(1, 24 * 10), st.lists(st.integers(0, 23), max_size=40),
+       st.sampled_from([("America/New_York",), ("America/Los_Angeles",), ("Pacific/Honolulu",),
+                        ("America/Boise", "America/Los_Angeles")]))
+def test_the_choice_stays_in_the_window_and_out_of_quiet_hours(due, minutes, clicks, zones):
+    expires = due + timedelta(minutes=minutes * 10)
+    recipient = Recipient(zones, None)
+    chosen = choose(due, expires, person_curve(clicks, brand_curve([])), recipient)
+    assert chosen == due or due < chosen < expires
+    if quiet_hours.next_open(due, zones, None) < expires:
+        # Some instant of the freshness window is allowed: the choice is one of them.
+        assert quiet_hours.is_open(chosen, zones, None)
