@@ -96,7 +96,7 @@ EventType = Literal["clicked", "converted", "purchased", "sent", "delivered", "f
                     "opted_out"]
 
 
-class BatchItemOut(Schema):
+class DecisionBatchItemOut(Schema):
     """One recipient's answer: the decision, or `error` (the body a single call would have
     got, e.g. a malformed number, a missing merge field, a reused idempotency key)."""
 
@@ -110,7 +110,7 @@ class BatchItemOut(Schema):
 
 
 class DecisionBatchOut(Schema):
-    results: list[BatchItemOut]
+    results: list[DecisionBatchItemOut]
 
 
 class EventIn(Schema):
