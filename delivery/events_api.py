@@ -23,7 +23,7 @@ from delivery.schemas import (
     EventIn,
 )
 from delivery.services import DecisionNotFound, DeliveryError, EventReport, EventResult
-from delivery.services.rewards import BEHAVIOUR_TYPES, record_behaviour_event
+from delivery.services.rewards import BEHAVIOUR_TYPES
 
 router = Router(tags=["events"])
 
@@ -37,16 +37,9 @@ def create_event(request: HttpRequest, payload: EventIn):
 
 
 def _record_one(brand, payload: EventIn):
-    """Behaviour (a view, a cart, a purchase…) also moves stages and journeys, one event at
-    a time; what a flow reports about a decision takes the set-based path."""
-    if payload.type in BEHAVIOUR_TYPES:
-        return record_behaviour_event(
-            brand, event_id=payload.event_id, phone=payload.phone, type=payload.type,
-            decision_id=payload.decision_id, occurred_at=payload.occurred_at,
-            data=payload.data())
     return services.record_event(
         brand, event_id=payload.event_id, phone=payload.phone, type=payload.type,
-        decision_id=payload.decision_id, occurred_at=payload.occurred_at)
+        decision_id=payload.decision_id, occurred_at=payload.occurred_at, data=payload.data())
 
 
 @router.post("/events/batch", response={200: EventBatchOut, **ERRORS},

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from kombu import pools as kombu_pools
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,15 +44,18 @@ def point_publisher_at(broker_dir: Path) -> None:
 
     for sub in ("queue", "control", "results"):
         (broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    # Keep the other transport options (polling interval…): only the folders move.
     app.conf.broker_transport_options = {
+        **app.conf.broker_transport_options,
         "data_folder_in": str(broker_dir / "queue"), "data_folder_out": str(broker_dir / "queue"),
         "control_folder": str(broker_dir / "control"), "store_processed": False,
     }
     app.conf.result_backend = f"file://{broker_dir / 'results'}"
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by the connection's
+    # settings: pointing back at folders used before would find the closed pool again.
+    app._pool = None
     app.amqp._producer_pool = None
+    kombu_pools.reset()
 
 
 def wait_for_other_sessions_to_end(timeout: float = 10.0) -> None:

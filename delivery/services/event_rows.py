@@ -108,9 +108,9 @@ def event_types_of(decision_ids: Collection[UUID]) -> dict[UUID, set[str]]:
 # ignore_conflicts does not tell which rows it skipped).
 _INSERT_EVENTS_SQL = """
 INSERT INTO delivery_event (brand_id, event_id, phone, contact_id, type, decision_id,
-                            occurred_at, received_at)
+                            occurred_at, received_at, data)
 SELECT %(brand_id)s, e.event_id, e.phone, e.contact_id, e.type, e.decision_id, e.occurred_at,
-       %(now)s
+       %(now)s, '{}'::jsonb
 FROM unnest(%(event_ids)s::text[], %(phones)s::text[], %(contact_ids)s::bigint[],
             %(types)s::text[], %(decision_ids)s::uuid[], %(occurred)s::timestamptz[])
      AS e(event_id, phone, contact_id, type, decision_id, occurred_at)

@@ -103,11 +103,18 @@ def record_events(brand: Brand, reports: Sequence[EventReport], *,
 def record_event(
     brand: Brand, *, event_id: str, type: str, phone: str | None = None,
     decision_id: UUID | None = None, occurred_at: datetime | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, data: dict | None = None,
 ) -> tuple[Event, bool]:
     """One event: (the stored event, created). Raises the DeliveryError a refused one gets.
     A replayed event_id changes nothing. Without a decision_id a reward goes to the latest
-    text sent to the person within the attribution window."""
+    text sent to the person within the attribution window. Behaviour (a view, a cart, a
+    purchase…) also moves the person's stage and journeys, with its `data` payload."""
+    from delivery.services.rewards import BEHAVIOUR_TYPES, record_behaviour_event
+
+    if type in BEHAVIOUR_TYPES:
+        return record_behaviour_event(brand, event_id=event_id, phone=phone, type=type,
+                                      decision_id=decision_id, occurred_at=occurred_at,
+                                      data=data, now=now)
     report = EventReport(event_id, type, phone, decision_id, occurred_at)
     [result] = record_events(brand, [report], now=now)
     if result.error is not None:

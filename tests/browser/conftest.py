@@ -13,6 +13,7 @@ from django.db import connection
 
 from tests.servers.openai_server import OpenAIServer
 from tests.workers import celery_worker as worker_process
+from tests.workers import point_publisher_at
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -64,30 +65,11 @@ def llm_server():
         yield server
 
 
-def _point_publisher_at(broker_dir: Path) -> None:
-    """Make this process publish to ``broker_dir``. The Celery app reads its settings
-    lazily; a producer pool created by an earlier test would keep the old folders, so it
-    is dropped and rebuilt on the next publish."""
-    from studio.celery import app
-
-    for sub in ("queue", "control", "results"):
-        (broker_dir / sub).mkdir(parents=True, exist_ok=True)
-    app.conf.broker_transport_options = {
-        "data_folder_in": str(broker_dir / "queue"), "data_folder_out": str(broker_dir / "queue"),
-        "control_folder": str(broker_dir / "control"), "store_processed": False,
-    }
-    app.conf.result_backend = f"file://{broker_dir / 'results'}"
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def celery_worker(live_server, llm_server, tmp_path, settings):
     """A separate worker process on the live test database and a private broker folder."""
     broker_dir = tmp_path / "broker"
-    _point_publisher_at(broker_dir)
+    point_publisher_at(broker_dir)
     settings.OPENAI_BASE_URL = llm_server.base_url  # the footer and the generate page
     settings.OPENAI_API_KEY = "test-key"
     env = {"DJANGO_ENV": "test", "CELERY_BROKER_URL": "",
@@ -100,7 +82,7 @@ def celery_worker(live_server, llm_server, tmp_path, settings):
                 env, name="browser", log=log, drop_env=("DJANGO_ALLOW_ASYNC_UNSAFE",)) as proc:
             yield proc
     finally:
-        _point_publisher_at(Path(settings.BROKER_DIR))
+        point_publisher_at(Path(settings.BROKER_DIR))
         _wait_for_other_sessions_to_end()
 
 
