@@ -68,7 +68,7 @@ def story(client, api_key, pool_brand):
         scheduled_for=timezone.now() + timedelta(hours=5))
     code = ShortLink.objects.filter(decision_id=sent["decision_id"]).first().code
     client.get(f"/l/{code}", headers={"User-Agent": "Mozilla/5.0 (iPhone)"})
-    call(client, "/api/v1/events", {"event_id": "order-9", "phone": phone, "type": "purchased",
+    call(client, "/api/v1/events", {"event_id": "order-9", "phone": phone, "type": "converted",
                                     "decision_id": sent["decision_id"]}, api_key)
     inbound(client, "my kid Zephyrine loves the tent", phone=phone)
     assert any(marker in everything_stored() for marker in PERSONAL)
