@@ -130,6 +130,9 @@ def record_behaviour_event(
     now = now or clock.now()
     occurred_at = occurred_at or now
     data = data or {}
+    if not phone and decision_id is not None:  # a flow may name the decision alone
+        phone = Decision.objects.filter(brand=brand, pk=decision_id).values_list(
+            "phone", flat=True).first()
     _check_payload(type, phone, data)
     e164 = parse_or_refuse(phone).e164 if phone else ""
     decision = _given_decision(brand, decision_id, e164)
