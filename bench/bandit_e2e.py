@@ -12,7 +12,7 @@ own (bench_bandit_e2e), with tasks through Redis (db 13, as in production); the 
 is tests/bandit_flow.py, the same as the suite's.
 
 Run: .venv/bin/python bench/bandit_e2e.py [--decisions 20000] [--round 500] [--modes pulled studio]
-Writes bench/results/bandit_e2e.json. Target (issue 11): regret <= 15 % of an equal split.
+Writes bench/results/bandit_e2e.json. Target: regret <= 15 % of an equal split.
 """
 
 from __future__ import annotations

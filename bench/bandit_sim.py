@@ -7,7 +7,7 @@ periodic job). Thompson sampling is the production `delivery.bandit.choose`, cal
 decision. Regret is the expected (pseudo-)regret: sum of best rate minus chosen arm's rate.
 
 Run: .venv/bin/python bench/bandit_sim.py   (writes bench/results/bandit_sim.{json,png})
-Target (issue 5): TS regret <= 15 % of uniform's.
+Target: TS regret <= 15 % of uniform's.
 """
 
 from __future__ import annotations

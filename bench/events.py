@@ -8,7 +8,7 @@ few keep-alive clients, against the embedded PostgreSQL in a database of its own
 Afterwards the arm counts are checked against what was reported.
 
 Run: .venv/bin/python bench/events.py [--decisions 6000] [--clients 2] [--workers 2]
-Writes bench/results/events.json. Target (issue 11): >= 5,000 events/s in batches.
+Writes bench/results/events.json. Target: >= 5,000 events/s in batches.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Throughput of the guard engine on one core (issue 3 targets: ``analyze`` >= 100,000
+"""Throughput of the guard engine on one core (``analyze`` >= 100,000
 texts/s, full ``check`` >= 10,000 texts/s).
 
 Run from the repository root: ``.venv/bin/python bench/guards.py [--n 5000] [--repeats 7]``.

@@ -14,7 +14,7 @@ Everything happens in a throwaway database (``bench_retrieval``) that is created
 for copygen only, and dropped at the end, so the dev database never sees these rows.
 
 Run: .venv/bin/python bench/retrieval.py    (writes bench/results/retrieval.json)
-Target (issue 4): p50 <= 10 ms and recall@5 >= 0.95 at 100k chunks.
+Target: p50 <= 10 ms and recall@5 >= 0.95 at 100k chunks.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Throughput of brandguard.segments.analyze on one core (issue 3 target: 100,000 texts/s).
+"""Throughput of brandguard.segments.analyze on one core (100,000 texts/s).
 
 Run from the repository root: ``.venv/bin/python bench/segments_bench.py [--n 5000]
 [--repeats 7]``. Prints a table and writes ``bench/results/segments.json``.

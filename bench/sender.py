@@ -7,7 +7,7 @@ processes with a few threads each stand in for Celery prefork workers; the broke
 not measured. Rows live in a database of their own (bench_delivery).
 
 Run: .venv/bin/python bench/sender.py [--sends 3000] [--processes 4] [--threads 2]
-Writes bench/results/sender.json. Target (issue 5): >= 300 sends/s on this 2-core machine.
+Writes bench/results/sender.json. Target: >= 300 sends/s on this 2-core machine.
 """
 
 from __future__ import annotations

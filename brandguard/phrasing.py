@@ -1,6 +1,6 @@
 """Compliance wording found by walking word tokens (faster and stricter than big regexes).
 
-What counts (CTIA Messaging Principles 5.1-5.2, DOMAIN.md sections 2-3):
+What counts (CTIA Messaging Principles 5.1-5.2, docs/domain.md §2–3):
 - opt-out instruction: "Reply STOP", "Text END to unsubscribe", "STOP to opt out" with one
   of Twilio's standard keywords; "text 2 to opt out" is a NON-standard instruction;
 - help instruction: "Reply HELP (for help)", "HELP for info";

@@ -2,7 +2,7 @@
 
 Pure data. The state of a number is presumed from its area code: the Florida and Oklahoma telephone
 solicitation acts presume a recipient with an in-state area code is a resident, and the area
-code is the only signal we have for the stricter state windows and caps (DOMAIN.md
+code is the only signal we have for the stricter state windows and caps (docs/domain.md
 section 4). Source: the NANPA public list of
 geographic area codes in service (overlays included). Canadian and Caribbean area codes are
 absent on purpose: they are not US states. US territories carry their USPS codes because

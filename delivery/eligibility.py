@@ -6,7 +6,7 @@
 2. consent missing or revoked                    -> deny NO_CONSENT
 3. consent older than the brand's limit          -> deny CONSENT_EXPIRED
 4. number unusable, held for human review        -> deny INVALID_NUMBER | NON_GEOGRAPHIC |
-   (DOMAIN.md section 4)                            UNKNOWN_TIMEZONE, hold_for_review=True
+   (docs/domain.md §4)                            UNKNOWN_TIMEZONE, hold_for_review=True
 5. suppressed (e.g. purchase after the cart)     -> deny SUPPRESSED
 6. frequency caps                                -> defer FREQ_CAP to when every cap frees
 7. quiet hours closed in any zone                -> defer QUIET_HOURS to the next open instant
@@ -182,7 +182,7 @@ def _check_consent(now: datetime, consent: ConsentState, policy: DeliveryPolicy)
 
 def _check_number(contact: PhoneFacts) -> Verdict | None:
     flags = contact.flags
-    # DOMAIN.md section 4: do not send, hold for review. Most specific code first.
+    # docs/domain.md §4: do not send, hold for review. Most specific code first.
     if FLAG_INVALID in flags:
         return _hold(INVALID_NUMBER, f"{contact.e164} is not a valid number")
     if FLAG_TOLL_FREE in flags or FLAG_NON_GEOGRAPHIC in flags:

@@ -1,6 +1,6 @@
 """Classify an inbound SMS reply: opt-out, opt-in, help, needs human review, or other.
 
-Pure: no Django, no I/O. Rules (DOMAIN.md section 2):
+Pure: no Django, no I/O. Rules (docs/domain.md §2):
 - Twilio's single-word defaults, matched case-insensitively after trimming and dropping
   punctuation around the word: opt-out STOP STOPALL UNSUBSCRIBE CANCEL END QUIT REVOKE
   OPTOUT; opt-in START YES UNSTOP; help HELP INFO. Twilio itself blocks further sends

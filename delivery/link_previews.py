@@ -4,7 +4,7 @@ Pure: no Django. Messaging apps fetch a link as soon as a text with a link arriv
 draw its preview card: iMessage announces itself as facebookexternalhit/Twitterbot,
 WhatsApp, Telegram, Slack, Discord, Skype/Teams and Google's renderers name themselves
 too. Counted as clicks, those fetches would reward every variant with a link on delivery
-and the bandit would learn nothing (issue 5: clicks are a reward). A preview still gets
+and the bandit would learn nothing (clicks are a reward). A preview still gets
 its redirect; it just is not a click.
 
 Unknown user agents count as people: guessing "bot" from an ordinary browser string would

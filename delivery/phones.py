@@ -1,7 +1,7 @@
 """Phone number facts for delivery rules: E.164 parsing, time zones, US state.
 
 Pure: no Django, no I/O. `phonenumbers` carries the numbering-plan metadata; the area code
-table in `delivery.area_codes` carries the state (DOMAIN.md section 4).
+table in `delivery.area_codes` carries the state (docs/domain.md §4).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from delivery.area_codes import TOLL_FREE_AREA_CODES, state_for_area_code
 # phonenumbers answers "Etc/Unknown" when it cannot place a number in a zone.
 UNKNOWN_ZONE = "Etc/Unknown"
 
-# Flags that mean "do not send, hold for human review" (DOMAIN.md section 4).
+# Flags that mean "do not send, hold for human review" (docs/domain.md §4).
 FLAG_INVALID = "invalid"
 FLAG_TOLL_FREE = "toll_free"
 FLAG_NON_GEOGRAPHIC = "non_geographic"

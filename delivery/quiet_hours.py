@@ -2,7 +2,7 @@
 
 Pure: no Django, no I/O; every function takes the current instant from its caller.
 
-Law (DOMAIN.md section 4):
+Law (docs/domain.md §4):
 - Federal: 08:00-21:00 local (TCPA, 47 CFR 64.1200(c)(1)).
 - Florida, Oklahoma, Maryland, Washington: 08:00-20:00 local (Fla. Stat. 501.059(8)(a),
   Okla. Stat. tit. 15 775C.4, Md. Code Com. Law 14-4503, RCW 80.36.390).
@@ -133,7 +133,7 @@ def closes_at(
     """Earliest instant after `now` at which the window closes in any zone (UTC).
 
     For Twilio's ValidityPeriod: a text still queued at this instant must expire rather
-    than arrive late (DOMAIN.md section 4). Callers clamp it to Twilio's own maximum.
+    than arrive late (docs/domain.md §4). Callers clamp it to Twilio's own maximum.
     """
     now = _utc(now_utc)
     window = window_for(state, brand_window)

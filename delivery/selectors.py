@@ -29,7 +29,7 @@ from delivery.models import (
     ShortLink,
 )
 
-# "A purchase after the cart event" (DOMAIN.md, issue 5): nudges about a cart or a browse
+# "A purchase after the cart event" (docs/domain.md §3): nudges about a cart or a browse
 # are pointless, and irritating, once the person bought.
 SUPPRESSIBLE_INTENTS = frozenset({"cart_abandonment", "browse_abandonment"})
 SUPPRESSION_LOOKBACK = timedelta(hours=24)

@@ -40,7 +40,7 @@ class ProviderError(Exception):
     permanent: retrying the same request cannot succeed (bad number, bad credentials, STOP).
     opted_out: Twilio refused because the recipient opted out; mark the contact, never retry.
     may_have_sent: the request may have reached Twilio (read timeout, unreadable reply), so a
-        retry could send twice; reconcile first, as DOMAIN.md section 6 requires.
+        retry could send twice; reconcile first, as docs/domain.md §6 requires.
     """
 
     def __init__(
@@ -189,7 +189,7 @@ class TwilioClient:
         """Recent messages to `to` created at or after `created_after` (newest first).
 
         Messages create has no idempotency key, so after a timeout this is how we learn
-        whether Twilio made the message before retrying (DOMAIN.md section 6).
+        whether Twilio made the message before retrying (docs/domain.md §6).
         """
         found, _latency = self._call(lambda: self._client.messages.list(to=to, limit=limit),
                                      creates=False)

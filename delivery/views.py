@@ -28,7 +28,7 @@ TOKEN_HEADER = "I-Twilio-Idempotency-Token"
 
 def _signed(request: HttpRequest) -> bool:
     """X-Twilio-Signature over the public URL Twilio called (we may sit behind a proxy, so
-    the URL is rebuilt from PUBLIC_BASE_URL, never from the Host header; DOMAIN.md 6)."""
+    the URL is rebuilt from PUBLIC_BASE_URL, never from the Host header; docs/domain.md §6)."""
     token = settings.TWILIO_AUTH_TOKEN
     if not token:
         return False  # nothing to verify with: refuse rather than trust

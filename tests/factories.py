@@ -70,7 +70,7 @@ def make_guideline_chunk(document, *, embedding: list[float], **overrides):
     )
 
 
-# --- Review studio (issue 6) ---------------------------------------------------------------
+# --- Review studio ---------------------------------------------------------------
 
 CLEAN_TEXT = "Acme Outdoors: your tent is still in your cart. acme.co/cart Reply STOP to opt out"
 
@@ -101,7 +101,7 @@ def make_variant(brand: Brand, *, author=None, text: str = CLEAN_TEXT, status: s
                                   **fields)
 
 
-# --- Delivery (issue 5) --------------------------------------------------------------------
+# --- Delivery --------------------------------------------------------------------
 
 POOL_TEXT = "Acme Outdoors: {first_name}, your cart is waiting: {link} Reply STOP to opt out"
 CONSENT_TEXT = ("I agree to receive recurring marketing texts from Acme Outdoors at this "
@@ -151,7 +151,7 @@ def make_api_key(brand: Brand, *, name: str = "flows") -> str:
     return create_api_key(brand, name=name)[1]
 
 
-# --- Performance and outbox (issue 6) ------------------------------------------------------
+# --- Performance and outbox ------------------------------------------------------
 
 SAMPLE_MERGE = {"first_name": "Sam", "product_name": "Ridge 2 tent", "link": "acme.co/l/x7Kp2"}
 

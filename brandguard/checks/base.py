@@ -37,7 +37,7 @@ class Subject:
     @lazy
     def brand_mentions(self) -> list[Span]:
         """The brand name in the copy. A mention inside a link does not count: a domain alone
-        does not identify the brand (DOMAIN.md section 3)."""
+        does not identify the brand (docs/domain.md §3)."""
         pattern = self.compiled.brand_re
         if pattern is None:
             return []

@@ -1,6 +1,6 @@
 """Deceptive content: fake prizes, fake account trouble and false deadlines.
 
-Carriers filter phishing-shaped copy (CTIA section 4; DOMAIN.md section 3). Ordinary sales
+Carriers filter phishing-shaped copy (CTIA section 4; docs/domain.md §3). Ordinary sales
 urgency ("last chance", "ends tonight") is not deceptive: it is scored by the tone check
 and the brand decides how much of it it wants.
 """

@@ -1,4 +1,4 @@
-"""Length and encoding: what the text costs, judged at its worst case (DOMAIN.md section 1).
+"""Length and encoding: what the text costs, judged at its worst case (docs/domain.md §1).
 
 Twilio bills and throttles per segment; one character outside GSM-7 turns the whole text
 into UCS-2 and cuts a segment from 160 to 70 characters.

@@ -10,7 +10,7 @@ from brandguard.checks.base import Subject, finding
 from brandguard.report import Finding
 from brandguard.scan import Link, host_in
 
-# Shared public shorteners (DOMAIN.md section 3). Carriers filter them because spammers
+# Shared public shorteners (docs/domain.md §3). Carriers filter them because spammers
 # share the same domains (Twilio error 30963); a brand's own branded short domain is fine.
 PUBLIC_SHORTENERS = frozenset((
     "bit.ly", "bitly.com", "tinyurl.com", "goo.gl", "t.co", "ow.ly", "is.gd", "v.gd",

@@ -1,7 +1,7 @@
 """Merge fields: every placeholder must be a declared field, and length is judged at the
 values the fields may hold, not at the template as typed.
 
-A customer named "Zoë" turns the whole text into UCS-2 (DOMAIN.md section 1), and a long
+A customer named "Zoë" turns the whole text into UCS-2 (docs/domain.md §1), and a long
 product name pushes it into another billed segment, so the worst case fills each field to
 its declared maximum and, where the field may hold non-GSM characters, with a character no
 smart encoding can map. The typical case fills each field with GSM letters to half its
@@ -128,7 +128,7 @@ def _filled_encoding(analysis: Any, specs: list[MergeField], worst: bool) -> str
 
 def _countable(text: str, analysis: Any, fields_filled: int, encoding: str) -> bool:
     """True when every character of the filled-in text costs one unit and is a cluster of
-    its own; DOMAIN.md section 1 then reduces to arithmetic (one segment up to 160 / 70
+    its own; docs/domain.md §1 then reduces to arithmetic (one segment up to 160 / 70
     units, else ceil(units / 153 / 67)), which saves two analyze() calls per template.
     Tests hold the shortcut equal to analyze().
     """

@@ -1,4 +1,4 @@
-"""Append-only ledgers in the database itself (STYLE.md; DOMAIN.md section 5): consent
+"""Append-only ledgers in the database itself (STYLE.md; docs/domain.md §5): consent
 events, reward events and provider status reports refuse UPDATE. Revocations and corrections
 are new rows. DELETE stays possible so a brand can be erased with its data."""
 

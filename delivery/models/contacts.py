@@ -12,7 +12,7 @@ E164_REGEX = f"^{E164_RE.pattern}$"
 
 
 class Contact(models.Model):
-    """One phone number at one brand. Consent is scoped per brand (DOMAIN.md section 5), so
+    """One phone number at one brand. Consent is scoped per brand (docs/domain.md §5), so
     the same number at two brands is two contacts with two ledgers."""
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="contacts")
@@ -67,7 +67,7 @@ class Contact(models.Model):
 
 
 class ConsentEvent(models.Model):
-    """Append-only consent ledger (DOMAIN.md section 5; TCPA: the seller must prove prior
+    """Append-only consent ledger (docs/domain.md §5; TCPA: the seller must prove prior
     express written consent). Current consent is the latest row; a revocation is a new row.
     A database trigger refuses UPDATE (migration 0002)."""
 

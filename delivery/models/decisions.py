@@ -106,7 +106,7 @@ class Decision(models.Model):
 
 class ShortLink(models.Model):
     """A first-party short link (`/l/<code>`): public shorteners are filtered by carriers
-    (Twilio 30963), and our own link is also how a click is seen (DOMAIN.md section 3)."""
+    (Twilio 30963), and our own link is also how a click is seen (docs/domain.md §3)."""
 
     code = models.CharField(max_length=16, unique=True)
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")

@@ -9,7 +9,7 @@ from brandguard.models import Brand
 from delivery.models.contacts import Contact
 from delivery.models.decisions import Decision
 
-# Twilio's ValidityPeriod is 1..36000 seconds (error 21624 otherwise; DOMAIN.md section 6).
+# Twilio's ValidityPeriod is 1..36000 seconds (error 21624 otherwise; docs/domain.md §6).
 MAX_VALIDITY_SECONDS = 36_000
 
 # Forward order of states. A report may only move a send to a higher rank; every terminal
@@ -36,7 +36,7 @@ class Send(models.Model):
     Our own states come first: pending (waiting for its time), claimed (one worker owns it
     and may be calling the provider), unknown (the call may have reached Twilio; reconcile
     before any retry), canceled (the last eligibility re-check said no). Twilio's states follow
-    and only ever move forward; terminal states stay final (DOMAIN.md section 6).
+    and only ever move forward; terminal states stay final (docs/domain.md §6).
     """
 
     class Status(models.TextChoices):

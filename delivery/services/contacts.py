@@ -27,7 +27,7 @@ def register_contact(brand: Brand, phone: str, *, attributes: dict | None = None
     """The brand's contact for `phone`, created with its number facts if new.
 
     Toll-free, non-geographic and zone-less numbers are kept but held for review: they may
-    never be texted automatically (DOMAIN.md section 4).
+    never be texted automatically (docs/domain.md §4).
     """
     facts = parse_or_refuse(phone)
     contact, created = Contact.objects.get_or_create(
@@ -91,7 +91,7 @@ def opt_out_contact(
 
     Takes the contact's row lock: a worker holds the same lock while it re-checks and calls
     the provider, so an opt-out is recorded either before the re-check (which then refuses)
-    or after the call finished, never between them (issue 5: no provider call after STOP).
+    or after the call finished, never between them (no provider call after STOP).
     """
     from delivery.services.double_opt_in import cancel_pending_requests
     from delivery.services.journeys import exit_journeys

@@ -1,4 +1,4 @@
-"""Texts people send us: opt-out, opt-in, help, or a person must read it (DOMAIN.md 2)."""
+"""Texts people send us: opt-out, opt-in, help, or a person must read it (docs/domain.md §2)."""
 
 from __future__ import annotations
 

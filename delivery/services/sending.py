@@ -8,7 +8,7 @@
    the outcome. `opt_out_contact` takes the same lock, so a STOP is recorded before the
    re-check (which refuses) or after the call, never in between.
 4. A call that may have reached Twilio (timeout) leaves the row `unknown`; the retry first
-   looks the message up (Twilio has no idempotency key; DOMAIN.md section 6) and only sends
+   looks the message up (Twilio has no idempotency key; docs/domain.md §6) and only sends
    again if Twilio never made it. So does a claim whose worker died mid-call.
 """
 
@@ -244,7 +244,7 @@ def _failed_call(send: Send, contact: Contact, error: ProviderError, now: dateti
         _finish(send, Send.Status.FAILED, **fields)
         return Outcome("failed")
     if error.may_have_sent:
-        # The create may have reached Twilio: look it up before any retry (DOMAIN.md 6).
+        # The create may have reached Twilio: look it up before any retry (docs/domain.md §6).
         Send.objects.filter(pk=send.pk, status=Send.Status.CLAIMED).update(
             status=Send.Status.UNKNOWN, **fields)
         return Outcome("retry", retry_in=int(RECONCILE_AFTER.total_seconds()) + 5)

@@ -41,7 +41,7 @@ def record_status_callback(
             _apply(send, sid, status, error_code, now)
         if error_code == OPTED_OUT_CODE:
             # A 21610 means the person said STOP at Twilio: honour it even when the status
-            # itself arrived late or after another final state (TCPA; DOMAIN.md §2).
+            # itself arrived late or after another final state (TCPA; docs/domain.md §2).
             opt_out_contact(send.contact, at=now, source=ConsentEvent.Source.PROVIDER,
                             detail="Twilio 21610 in a status callback")
     return "applied" if applied else "stale"

@@ -1,4 +1,4 @@
-"""Vectors for brandguard.segments: DOMAIN.md section 1 and the test suite of Twilio's message
+"""Vectors for brandguard.segments: docs/domain.md §1 and the test suite of Twilio's message
 segment calculator (tests/index.test.js, segments.test.js, methods.test.js, charDetails.test.js),
 whose numbers the analysis must reproduce."""
 

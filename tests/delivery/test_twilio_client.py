@@ -111,7 +111,7 @@ def test_a_bare_sender_number_is_used_when_no_messaging_service_is_configured(tw
 
 
 def test_segments_come_back_as_twilio_counts_them(twilio):
-    # An escape pair never splits across segments: 3 segments, not 2 (DOMAIN.md section 1).
+    # An escape pair never splits across segments: 3 segments, not 2 (docs/domain.md §1).
     assert send(client_for(twilio), body="a" * 152 + "€" + "a" * 152).segments == 3
 
 

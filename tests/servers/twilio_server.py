@@ -50,7 +50,7 @@ ERROR_MESSAGES = {
     21624: "Validity period can only be set to integers between 1 and 36,000 seconds.",
 }
 _DEFAULT_CODE = {400: 21211, 401: 20003, 404: 20404, 429: 20429, 500: 20500, 503: 20503}
-# Twilio's default keyword handling (DOMAIN.md section 2): after STOP, sends answer 21610.
+# Twilio's default keyword handling (docs/domain.md §2): after STOP, sends answer 21610.
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 OPT_IN_WORDS = {"START", "YES", "UNSTOP"}
 _GSM_BASIC = set(
