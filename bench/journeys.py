@@ -10,7 +10,7 @@ measured in the database: the decision's time (the tick's `now`) minus the event
 (`received_at`). Rows live in a database of their own (bench_journeys).
 
 Run: .venv/bin/python bench/journeys.py [--rate 200] [--seconds 20] [--tick 1.0]
-Writes bench/results/journeys.json. Target (issue 12): p99 <= 2 s at 200 events/s.
+Writes bench/results/journeys.json. Target: p99 <= 2 s at 200 events/s.
 """
 
 from __future__ import annotations
