@@ -142,7 +142,9 @@ def quickstart(tmp_path_factory, django_db_blocker):
            and k not in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "PUBLIC_BASE_URL",
                          "SHORT_LINK_BASE_URL", "HOST")}
     env |= {"DJANGO_ENV": "development", "PORT": str(port), "SMS_PROVIDER": "console",
-            "STUDIO_DATA_DIR": str(tmp), "STUDIO_PGDATA": str(settings.PGDATA),
+            # Its own embedded server in its own folder, as on a fresh machine: the runner
+            # starts and stops it, and nothing it does reaches the test session's server.
+            "STUDIO_DATA_DIR": str(tmp), "STUDIO_PGDATA": str(tmp / "pgdata"),
             "CELERY_BROKER_DIR": str(tmp / "broker"), "WEB_CONCURRENCY": "1",
             "WORKER_CONCURRENCY": "1"}
     if settings.EMBEDDED_DB:
