@@ -37,6 +37,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/bandit_sim.py
 	$(BIN)/python bench/sender.py
 	$(BIN)/python bench/decisions.py
+	$(BIN)/python bench/events.py
+	$(BIN)/python bench/bandit_e2e.py
+	$(BIN)/python bench/drain.py
+	$(BIN)/python bench/journeys.py
+	$(BIN)/python bench/import_contacts.py
 
 clean-db:
 	$(BIN)/python manage.py db stop

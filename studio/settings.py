@@ -296,6 +296,10 @@ WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0, minimum=0.5)
 WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0, minimum=0.05)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12, minimum=1)
 SWEEP_WEBHOOKS_SECONDS = env_int("SWEEP_WEBHOOKS_SECONDS", 60, minimum=5)
+# Whether webhook URLs may point at loopback, private or link-local addresses. Off in
+# production: a brand manager's URL must not make our worker fetch our own network.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+                                          default=not PRODUCTION)
 # How often beat fires due journey steps: the upper bound on "due" to "decided".
 JOURNEY_TICK_SECONDS = env_float("JOURNEY_TICK_SECONDS", 1.0, minimum=0.1)
 if SMS_PROVIDER == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 
+from delivery import webhook_client
 from delivery.models.webhooks import WEBHOOK_EVENT_TYPES
 
 EVENT_CHOICES = [
@@ -37,4 +38,10 @@ class WebhookEndpointForm(forms.Form):
         if parts.username or parts.password:
             raise forms.ValidationError("Leave credentials out of the URL; verify the "
                                         "signature instead.")
+        if not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
+            try:
+                webhook_client.check_destination(url)
+            except webhook_client.BlockedDestination as error:
+                reason = str(error)
+                raise forms.ValidationError(reason[:1].upper() + reason[1:] + ".") from error
         return url

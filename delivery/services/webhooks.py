@@ -132,7 +132,7 @@ def deliver_webhook(delivery_id: int, *, now: datetime | None = None) -> Webhook
     if response.ok:
         _record(row, now, status=WebhookDelivery.Status.DELIVERED, delivered_at=now, **facts)
         return WebhookOutcome("delivered")
-    if attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+    if response.permanent or attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         _record(row, now, status=WebhookDelivery.Status.FAILED, **facts)
         return WebhookOutcome("failed")
     delay = backoff(attempts)
@@ -150,7 +150,9 @@ def _post(row: WebhookDelivery) -> webhook_client.WebhookResponse:
         "Studio-Delivery-Attempt": str(row.attempts + 1),
     }
     return webhook_client.post(row.endpoint.url, body, headers,
-                               timeout=settings.WEBHOOK_TIMEOUT)
+                               timeout=settings.WEBHOOK_TIMEOUT,
+                               allowed=None if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS
+                               else webhook_client.is_public_address)
 
 
 def _record(row: WebhookDelivery, now: datetime, **fields: Any) -> None:
