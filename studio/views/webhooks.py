@@ -18,20 +18,30 @@ from studio.webhook_forms import WebhookEndpointForm
 
 LOG_PAGE_SIZE = 50
 STATUS_FILTERS = ("pending", "delivered", "failed")
+# A new or rolled secret waits here for the one page view that shows it. The secret is
+# stored in the clear on its endpoint anyway (signing needs it), so holding it in the
+# server-side session for one redirect exposes nothing new, and a reload can neither
+# create a second endpoint nor show the secret again.
+SHOW_ONCE = "webhook_secret_to_show"
 
 
-def _page(request, access: BrandAccess, *, form=None, secret: str | None = None,
-          secret_for: WebhookEndpoint | None = None, status: int = 200):
+def _page(request, access: BrandAccess, *, form=None, status: int = 200):
     chosen = request.GET.get("status", "")
+    endpoints = WebhookEndpoint.objects.filter(brand=access.brand)
+    shown = request.session.pop(SHOW_ONCE, None) if request.method == "GET" else None
+    secret_for = endpoints.filter(pk=shown["endpoint"]).first() if shown else None
     log = WebhookDelivery.objects.filter(brand=access.brand).select_related("endpoint")
     if chosen in STATUS_FILTERS:
         log = log.filter(status=chosen)
-    return render(request, "studio/webhooks.html", page_context(
+    response = render(request, "studio/webhooks.html", page_context(
         access, "webhooks", form=form or WebhookEndpointForm(),
-        endpoints=WebhookEndpoint.objects.filter(brand=access.brand),
+        endpoints=endpoints,
         page=Paginator(log, LOG_PAGE_SIZE).get_page(request.GET.get("page")),
-        chosen=chosen, filters=STATUS_FILTERS, secret=secret, secret_for=secret_for),
-        status=status)
+        chosen=chosen, filters=STATUS_FILTERS, secret_for=secret_for,
+        secret=shown["secret"] if secret_for else None), status=status)
+    if secret_for:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -51,8 +61,12 @@ def create_webhook(request, slug: str):
         access.brand, url=form.cleaned_data["url"], by=request.user,
         description=form.cleaned_data["description"],
         event_types=form.cleaned_data["event_types"])
-    # Rendered, not redirected: the secret is shown in this one answer and never again.
-    return _page(request, access, secret=secret, secret_for=endpoint, status=201)
+    return _show_secret_once(request, slug, endpoint, secret)
+
+
+def _show_secret_once(request, slug: str, endpoint: WebhookEndpoint, secret: str):
+    request.session[SHOW_ONCE] = {"endpoint": endpoint.pk, "secret": secret}
+    return redirect("studio:webhooks", slug=slug)
 
 
 @login_required
@@ -61,8 +75,8 @@ def change_webhook(request, slug: str, pk: int, action: str):
     access = get_brand_access(request.user, slug, "manage_webhooks")
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk, brand=access.brand)
     if action == "roll-secret":
-        return _page(request, access, secret=webhooks.roll_webhook_secret(endpoint),
-                     secret_for=endpoint)
+        return _show_secret_once(request, slug, endpoint,
+                                 webhooks.roll_webhook_secret(endpoint))
     if action in ("enable", "disable"):
         webhooks.set_webhook_endpoint_active(endpoint, active=action == "enable")
         messages.success(request, f"{endpoint.url} {action}d.")

@@ -10,12 +10,12 @@ import pytest
 from playwright.sync_api import expect
 
 from delivery.models import ConsentEvent, Contact
-from studio.demo import DEMO_USERS, seed_demo
+from studio.demo import seed_demo
 from studio.demo_audience import seed_audience
+from tests.browser.session import log_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORDS = {u.username: u.password for u in DEMO_USERS}
 FILE = ("phone,first_name,consent_status,consent_text,consented_at,source_detail\n"
         + "".join(f'+1303555{n:04d},Pat{n},granted,"I agree to get texts from Summit '
                   f'Outfitters. Msg & data rates may apply.",2026-03-01T10:00:00Z,'
@@ -30,19 +30,9 @@ def demo(transactional_db):
     return brand
 
 
-def login(open_page, live_server, username, width=1280, height=900):
-    page = open_page(width, height)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Summit Outfitters")
-    return page
-
-
 def test_a_manager_finds_opts_out_exports_and_erases_a_person(demo, live_server, open_page,
                                                                shoot):
-    page = login(open_page, live_server, "morgan")
+    page = log_in(open_page, live_server, "morgan")
     page.get_by_role("link", name="Contacts").click()
     page.get_by_label("Phone number").fill("(415) 555-0123")
     page.get_by_role("button", name="Find").click()
@@ -73,7 +63,7 @@ def test_a_manager_finds_opts_out_exports_and_erases_a_person(demo, live_server,
     expect(page.get_by_role("region", name="Consent ledger")).to_contain_text("Granted")
     assert Contact.objects.get(brand=demo, phone="+14155550123").attributes == {}
 
-    narrow = login(open_page, live_server, "morgan", width=390, height=844)
+    narrow = log_in(open_page, live_server, "morgan", width=390, height=844)
     narrow.goto(f"{live_server.url}/studio/b/{demo.slug}/contacts/?q=%2B12125550123")
     expect(narrow.get_by_role("heading", level=1)).to_have_text("+12125550123")
     shoot(narrow, "41-contact-390")
@@ -81,7 +71,7 @@ def test_a_manager_finds_opts_out_exports_and_erases_a_person(demo, live_server,
 
 def test_a_manager_imports_a_file_with_progress_and_a_report(demo, live_server, open_page,
                                                               celery_worker, shoot):
-    page = login(open_page, live_server, "morgan")
+    page = log_in(open_page, live_server, "morgan")
     page.goto(f"{live_server.url}/studio/b/{demo.slug}/contacts/")
     page.get_by_role("link", name="Import a file").click()
     page.get_by_label("CSV or JSONL file").set_input_files(
@@ -103,7 +93,7 @@ def test_a_manager_imports_a_file_with_progress_and_a_report(demo, live_server, 
 
 
 def test_a_copywriter_reads_a_persons_story_but_cannot_act(demo, live_server, open_page, shoot):
-    page = login(open_page, live_server, "casey", width=390, height=844)
+    page = log_in(open_page, live_server, "casey", width=390, height=844)
     page.goto(f"{live_server.url}/studio/b/{demo.slug}/contacts/")
     expect(page.locator("table.contacts")).to_contain_text("+1415•••••23")
     page.locator("table.contacts").get_by_role("link", name="+1415•••••23").click()

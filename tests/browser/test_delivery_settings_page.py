@@ -8,21 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from delivery.models import DeliverySettings
-from studio.demo import DEMO_USERS, seed_demo
+from studio.demo import seed_demo
+from tests.browser.session import log_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORDS = {u.username: u.password for u in DEMO_USERS}
-
-
-def _login(open_page, live_server, username, width):
-    page = open_page(width, 900)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Summit Outfitters")
-    return page
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -30,7 +20,7 @@ def test_a_brand_manager_edits_caps_and_the_window(transactional_db, live_server
                                                   shoot, width):
     brand, _ = seed_demo()
     DeliverySettings.objects.filter(brand=brand).delete()
-    page = _login(open_page, live_server, "morgan", width)
+    page = log_in(open_page, live_server, "morgan", width)
     if width < 600:  # on a phone the brand menu is one disclosure button
         page.locator("summary.menu-toggle").click()
     page.get_by_role("link", name="Delivery", exact=True).click()

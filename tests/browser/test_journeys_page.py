@@ -12,11 +12,11 @@ from playwright.sync_api import expect
 
 from delivery.models import Journey
 from delivery.services import record_event
-from studio.demo import DEMO_USERS, seed_demo
+from studio.demo import seed_demo
+from tests.browser.session import log_in
 from tests.factories import make_contact
 
 pytestmark = pytest.mark.browser
-PASSWORDS = {u.username: u.password for u in DEMO_USERS}
 
 
 @pytest.fixture
@@ -34,18 +34,8 @@ def shop(transactional_db):
     return brand
 
 
-def _login(open_page, live_server, username, width=1280, height=900):
-    page = open_page(width, height)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Summit Outfitters")
-    return page
-
-
 def test_a_brand_manager_tunes_a_journey_in_place(shop, live_server, open_page, shoot):
-    page = _login(open_page, live_server, "morgan")
+    page = log_in(open_page, live_server, "morgan")
     page.get_by_role("link", name="Journeys").click()
     cart = page.locator("#journey-cart_abandonment")
     expect(cart).to_contain_text("purchase 3")
@@ -64,7 +54,7 @@ def test_a_brand_manager_tunes_a_journey_in_place(shop, live_server, open_page, 
     assert fresh.evaluate("el => el.validity.rangeUnderflow")
     assert Journey.objects.get(pk=journey.pk).freshness_minutes > 0
 
-    phone = _login(open_page, live_server, "casey", width=390, height=844)
+    phone = log_in(open_page, live_server, "casey", width=390, height=844)
     phone.goto(f"{live_server.url}/studio/b/{shop.slug}/journeys/")
     expect(phone.locator("#journey-welcome")).to_contain_text("Brand managers change these")
     shoot(phone, "62-journeys-390px")

@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from studio.demo import DEMO_USERS, seed_demo
+from studio.demo import seed_demo
+from tests.browser.session import log_in
 from tests.factories import (
     make_blocked_message,
     make_contact,
@@ -22,7 +23,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.browser
 
-PASSWORDS = {u.username: u.password for u in DEMO_USERS}
 # (intent, stage, text, sends, click rate): one pool with a clear leader, one still open.
 PLAN = [
     ("cart_abandonment", "first_time_browser",
@@ -66,20 +66,10 @@ def shop(transactional_db):
     return brand, variants
 
 
-def _login(open_page, live_server, username, width=1280, height=900):
-    page = open_page(width, height)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Summit Outfitters")
-    return page
-
-
 def test_performance_outbox_and_evidence_with_data(shop, live_server, open_page, shoot):
     brand, variants = shop
     base = f"{live_server.url}/studio/b/{brand.slug}"
-    page = _login(open_page, live_server, "avery")
+    page = log_in(open_page, live_server, "avery")
     page.get_by_role("link", name="Performance").click()
     pool = page.get_by_role("region", name="Cart abandonment · First-time browser")
     expect(pool.locator("svg.chart")).to_have_count(2)
@@ -102,7 +92,7 @@ def test_performance_outbox_and_evidence_with_data(shop, live_server, open_page,
     expect(page.get_by_role("heading", name="Sends and what the bandit believes")).to_be_visible()
     shoot(page, "33-evidence-sends")
 
-    phone = _login(open_page, live_server, "casey", width=390, height=844)
+    phone = log_in(open_page, live_server, "casey", width=390, height=844)
     phone.goto(f"{base}/performance/")
     expect(phone.locator("svg.chart")).to_have_count(4)
     shoot(phone, "34-performance-390px")

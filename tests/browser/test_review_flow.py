@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from copygen.models import Variant
 from copygen.services.guidelines import seed_demo_guidelines
-from studio.demo import DEMO_USERS, seed_demo
+from studio.demo import seed_demo
+from tests.browser.session import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,6 @@ TEXTS = [
     "Summit Outfitters: your cart is saved, {first_name}. Pick up where you left off: {link} "
     "Reply STOP to opt out",
 ]
-PASSWORDS = {u.username: u.password for u in DEMO_USERS}
 
 
 def _batch(body: dict) -> dict:
@@ -38,16 +38,6 @@ def demo(transactional_db):
     brand, _ = seed_demo()
     seed_demo_guidelines(brand)
     return brand
-
-
-def _login(open_page, live_server, username, width=1280, height=900):
-    page = open_page(width, height)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Summit Outfitters")
-    return page
 
 
 def _generate(page, shoot, llm_server):
@@ -111,7 +101,7 @@ def _edit_fix_submit(page, shoot) -> int:
 
 def test_copywriter_approver_and_manager_complete_the_review_flow(
         open_page, live_server, celery_worker, llm_server, demo, shoot):
-    casey = _login(open_page, live_server, "casey")
+    casey = log_in(open_page, live_server, "casey")
     shoot(casey, "01-brand-home")
     _generate(casey, shoot, llm_server)
     pk = _edit_fix_submit(casey, shoot)
@@ -125,7 +115,7 @@ def test_copywriter_approver_and_manager_complete_the_review_flow(
     assert forged.status == 403
     assert Variant.objects.get(pk=pk).status == Variant.Status.IN_REVIEW
 
-    avery = _login(open_page, live_server, "avery")
+    avery = log_in(open_page, live_server, "avery")
     avery.goto(f"{live_server.url}/studio/b/{demo.slug}/queue/?status=in_review")
     card = avery.locator(f"#variant-{pk}")
     shoot(avery, "08-queue-approver")
@@ -133,7 +123,7 @@ def test_copywriter_approver_and_manager_complete_the_review_flow(
     expect(card).to_contain_text("approved and left this list")  # the list is "In review"
     assert Variant.objects.get(pk=pk).approved_by.username == "avery"
 
-    morgan = _login(open_page, live_server, "morgan")
+    morgan = log_in(open_page, live_server, "morgan")
     morgan.get_by_role("link", name="Guardrails").click()
     banned = morgan.get_by_label("Banned phrases")
     banned.fill(banned.input_value() + "\ntent")
@@ -152,7 +142,7 @@ def test_copywriter_approver_and_manager_complete_the_review_flow(
     expect(sent_back.locator("mark.block")).to_have_text("tent")
     shoot(morgan, "10-queue-sent-back")
     _tour(morgan, live_server, demo, pk, shoot)
-    phone = _login(open_page, live_server, "avery", width=390, height=844)
+    phone = log_in(open_page, live_server, "avery", width=390, height=844)
     phone.goto(f"{live_server.url}/studio/b/{demo.slug}/queue/")
     shoot(phone, "20-queue-390px")
     phone.goto(f"{live_server.url}/studio/b/{demo.slug}/v/{pk}/")

@@ -9,12 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from copygen.models import Variant
-from studio.demo import DEMO_USERS, seed_demo
+from studio.demo import seed_demo
+from tests.browser.session import log_in
 from tests.factories import make_variant
 
 pytestmark = pytest.mark.browser
 
-PASSWORDS = {u.username: u.password for u in DEMO_USERS}
 TEXT = "Summit Outfitters: your Ridge 40L pack is still in your cart. Reply STOP to opt out"
 
 
@@ -22,16 +22,6 @@ TEXT = "Summit Outfitters: your Ridge 40L pack is still in your cart. Reply STOP
 def demo(transactional_db):
     brand, _ = seed_demo()
     return brand
-
-
-def _login(open_page, live_server, username, width=1280, height=900):
-    page = open_page(width, height)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Summit Outfitters")
-    return page
 
 
 def _casey(demo):
@@ -43,7 +33,7 @@ def _casey(demo):
 def test_an_approver_rejects_on_the_card_and_the_reason_stays_with_it(
         open_page, live_server, demo, shoot):
     v = make_variant(demo, author=_casey(demo), text=TEXT, status=Variant.Status.IN_REVIEW)
-    page = _login(open_page, live_server, "avery")
+    page = log_in(open_page, live_server, "avery")
     page.goto(f"{live_server.url}/studio/b/{demo.slug}/queue/?status=in_review")
     card = page.locator(f"#variant-{v.pk}")
     card.locator("summary", has_text="Reject").click()
@@ -64,7 +54,7 @@ def test_an_approver_rejects_on_the_card_and_the_reason_stays_with_it(
 
 def test_back_to_a_filtered_queue_restores_the_whole_page(open_page, live_server, demo, shoot):
     make_variant(demo, author=_casey(demo), text=TEXT, status=Variant.Status.IN_REVIEW)
-    page = _login(open_page, live_server, "avery")
+    page = log_in(open_page, live_server, "avery")
     page.goto(f"{live_server.url}/studio/b/{demo.slug}/queue/")
     page.get_by_label("Status").select_option("in_review")
     expect(page).to_have_url(re.compile(r"status=in_review"))
@@ -111,7 +101,7 @@ def test_on_a_phone_the_menu_the_live_check_and_the_audit_all_fit(open_page, liv
     casey = _casey(demo)
     v = make_variant(demo, author=casey, text=TEXT)
     services.comment_on_variant(v, by=casey, body="Shorter subject line, as agreed on Monday.")
-    page = _login(open_page, live_server, "casey", width=390, height=844)
+    page = log_in(open_page, live_server, "casey", width=390, height=844)
     base = f"{live_server.url}/studio/b/{demo.slug}"
     page.goto(f"{base}/queue/")
     menu = page.locator("details.menu")
@@ -153,7 +143,7 @@ def test_on_a_phone_the_menu_the_live_check_and_the_audit_all_fit(open_page, liv
 
 def test_a_brand_manager_makes_an_api_key_and_a_copywriter_meets_a_plain_403(
         open_page, live_server, demo, shoot):
-    morgan = _login(open_page, live_server, "morgan")
+    morgan = log_in(open_page, live_server, "morgan")
     morgan.get_by_role("link", name="API keys").click()
     morgan.get_by_label("What will use this key?").fill("Klaviyo cart flow")
     morgan.get_by_role("button", name="Create key").click()
@@ -163,7 +153,7 @@ def test_a_brand_manager_makes_an_api_key_and_a_copywriter_meets_a_plain_403(
     morgan.get_by_role("button", name="Revoke Klaviyo cart flow").click()
     expect(morgan.locator(".flash")).to_contain_text("Revoked “Klaviyo cart flow”")
 
-    casey = _login(open_page, live_server, "casey", width=390, height=844)
+    casey = log_in(open_page, live_server, "casey", width=390, height=844)
     casey.goto(f"{live_server.url}/studio/b/{demo.slug}/guardrails/")
     expect(casey.locator("[data-error-message]")).to_have_text(
         "Only brand managers can change the brand's guardrails.")

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from studio.demo import DEMO_USERS, seed_demo
+from studio.demo import seed_demo
+from tests.browser.session import log_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORDS = {u.username: u.password for u in DEMO_USERS}
 TEXT = ("Summit Outfitters: {first_name}, your tent is waiting: {link} "
         "Reply STOP to opt out")
 
@@ -24,20 +24,10 @@ def demo(transactional_db):
     return brand
 
 
-def _login(open_page, live_server, username, width=1280, height=900):
-    page = open_page(width, height)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Summit Outfitters")
-    return page
-
-
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
 def test_the_live_guardrails_check_swaps_in_under_the_policy(open_page, live_server, demo,
                                                              shoot, width, height):
-    page = _login(open_page, live_server, "morgan", width, height)
+    page = log_in(open_page, live_server, "morgan", width, height)
     response = page.goto(f"{live_server.url}/studio/b/{demo.slug}/guardrails/")
     assert response is not None
     policy = response.headers["content-security-policy"]
@@ -56,7 +46,7 @@ def test_the_live_guardrails_check_swaps_in_under_the_policy(open_page, live_ser
 
 
 def test_a_violation_is_noticed_by_the_suite(open_page, live_server, demo):
-    page = _login(open_page, live_server, "casey")
+    page = log_in(open_page, live_server, "casey")
     page.evaluate("""() => { const s = document.createElement('style');
         s.textContent = 'body { color: red }'; document.head.appendChild(s); }""")
     page.wait_for_timeout(200)

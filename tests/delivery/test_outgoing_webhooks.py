@@ -219,10 +219,11 @@ def test_a_brand_manager_adds_an_endpoint_and_sees_its_secret_only_once(client, 
     url = PAGE.format(brand.slug)
     response = client.post(url + "new/", {"url": "https://hooks.acme.co/studio",
                                           "event_types": ["contact.opted_out"]})
-    assert response.status_code == 201
+    assert (response.status_code, response["Location"]) == (302, url)  # a reload re-posts nothing
     endpoint = brand.webhook_endpoints.get()
     assert endpoint.event_types == ["contact.opted_out"] and endpoint.created_by == manager
-    assert endpoint.secret in response.content.decode()
+    shown = client.get(url)
+    assert endpoint.secret in shown.content.decode() and shown["Cache-Control"] == "no-store"
     page = client.get(url).content.decode()
     assert endpoint.secret not in page and endpoint.masked_secret in page
     assert "https://hooks.acme.co/studio" in page
@@ -250,9 +251,10 @@ def test_only_brand_managers_reach_the_webhooks_page(client, brand, copywriter, 
 def test_rolling_a_secret_shows_the_new_one_once_and_signs_with_it(client, brand, manager):
     endpoint, old = endpoint_for(brand)
     client.force_login(manager)
-    response = client.post(PAGE.format(brand.slug) + f"{endpoint.pk}/roll-secret/")
+    response = client.post(PAGE.format(brand.slug) + f"{endpoint.pk}/roll-secret/", follow=True)
     endpoint.refresh_from_db()
     assert endpoint.secret != old and endpoint.secret in response.content.decode()
+    assert endpoint.secret not in client.get(PAGE.format(brand.slug)).content.decode()
 
 
 def test_retry_now_sends_a_given_up_delivery_again(client, brand, manager,
