@@ -129,3 +129,5 @@ class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, label="What will use this key?",
                            help_text="For example “Klaviyo cart flow” or “Shopify app”, so you "
                                      "know which key to revoke later.")
+    # One token per rendered form: a reload of the answer (which re-posts) makes no second key.
+    once = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -150,6 +150,9 @@ def test_a_brand_manager_makes_an_api_key_and_a_copywriter_meets_a_plain_403(
     expect(morgan.locator(".key-created")).to_contain_text("shown only this once")
     expect(morgan.get_by_label("API key")).to_have_value(re.compile(r"^scs_"))
     shoot(morgan, "47-api-key-created")
+    morgan.reload()  # re-posts the form: no second key, and the page says why
+    expect(morgan.get_by_role("alert")).to_contain_text("no second key was made")
+    expect(morgan.get_by_role("button", name=re.compile("^Revoke"))).to_have_count(1)
     morgan.get_by_role("button", name="Revoke Klaviyo cart flow").click()
     expect(morgan.locator(".flash")).to_contain_text("Revoked “Klaviyo cart flow”")
 

@@ -327,9 +327,13 @@ def test_a_brand_manager_creates_a_key_shown_once_and_revokes_it(client, world):
 
     client.force_login(world["manager"])
     url = _url(world, "api-keys")
-    assert client.post(url, {"name": ""}).status_code == 200 and not ApiKey.objects.exists()
-    response = client.post(url, {"name": "Klaviyo cart flow"})
+    assert client.post(url, {"name": "", "once": _form_token(client.get(url))}
+                       ).status_code == 200 and not ApiKey.objects.exists()
+    form = {"name": "Klaviyo cart flow", "once": _form_token(client.get(url))}
+    response = client.post(url, form)
     html = response.content.decode()
+    again = client.post(url, form)  # a reload of that answer re-posts the same form
+    assert "no second key was made" in again.content.decode() and ApiKey.objects.count() == 1
     key = ApiKey.objects.get(brand=world["brand"])
     plain = html.split('id="new-key" class="key-value" value="')[1].split('"')[0]
     assert plain.startswith("scs_") and key.key_hash == hash_api_key(plain)  # hashed at rest
@@ -342,6 +346,10 @@ def test_a_brand_manager_creates_a_key_shown_once_and_revokes_it(client, world):
     response = client.post(_url(world, "revoke-api-key", key.pk), follow=True)
     assert "Revoked “Klaviyo cart flow”" in response.content.decode()
     assert client.post("/api/v1/decisions", body, **api).status_code == 401
+
+
+def _form_token(response) -> str:
+    return response.content.decode().split('name="once" value="')[1].split('"')[0]
 
 
 @pytest.mark.parametrize("role", ["copywriter", "approver"])
