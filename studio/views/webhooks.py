@@ -38,7 +38,7 @@ def _page(request, access: BrandAccess, *, form=None, status: int = 200):
         endpoints=endpoints,
         page=Paginator(log, LOG_PAGE_SIZE).get_page(request.GET.get("page")),
         chosen=chosen, filters=STATUS_FILTERS, secret_for=secret_for,
-        secret=shown["secret"] if secret_for else None), status=status)
+        secret=shown["secret"] if shown and secret_for else None), status=status)
     if secret_for:
         response["Cache-Control"] = "no-store"
     return response
