@@ -4,6 +4,7 @@ suite really notices a violation (open_page fails a test on any CSP console repo
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -73,3 +74,30 @@ def test_the_api_docs_load_with_no_internet(open_page, live_server, shoot):
     expect(page.get_by_text("/api/v1/decisions").first).to_be_visible()
     assert outside == []
     shoot(page, "security-api-docs")
+
+
+def test_the_django_admin_works_under_the_policy(open_page, live_server, demo, shoot):
+    """Engineers use the admin for what the studio does not show; it runs under the same
+    policy, so its pages, filters and forms must draw and work without a violation."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("root-admin", "root@example.com", "s3cret-pass!")
+    page = open_page()
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_label("Username").fill("root-admin")
+    page.get_by_label("Password").fill("s3cret-pass!")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    for path in ("delivery/send/", "delivery/decision/", "delivery/deliverysettings/",
+                 "brandguard/brand/", f"brandguard/brand/{demo.pk}/change/",
+                 "brandguard/brandpolicy/"):
+        page.goto(f"{live_server.url}/admin/{path}")
+        expect(page.locator("#content")).to_be_visible()
+    page.goto(f"{live_server.url}/admin/delivery/contact/")
+    page.locator("#searchbar").fill("+1415")
+    page.locator("#changelist-search input[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"q=%2B1415"))
+    page.goto(f"{live_server.url}/admin/brandguard/brand/")
+    page.locator("#action-toggle").check()  # admin's own script: select every row
+    expect(page.locator("input.action-select").first).to_be_checked()
+    shoot(page, "admin-brands-1280")
