@@ -25,22 +25,23 @@ from delivery.schemas import (
 from delivery.services.batch import BatchRequest, Recipient, decide_batch
 from delivery.services.errors import RateLimited
 from delivery.services.journeys import stage_for
-from delivery.services.ratelimits import take_token
+from delivery.services.ratelimits import authenticate
 
 
 class BrandApiKey(HttpBearer):
     """`Authorization: Bearer <key>`; the key names its brand. Revoked keys stop at once."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
-        key = selectors.active_api_key(token)
-        if key is not None:
-            verdict = take_token(key)
-            if not verdict.allowed:
-                raise RateLimited(
-                    f"this API key may make {verdict.limit} requests a minute; "
-                    f"retry in {verdict.retry_after} s",
-                    retry_after=verdict.retry_after, limit=verdict.limit)
-        return key
+        found = authenticate(token)  # reads the key and takes a token in one round trip
+        if found is None:
+            return None
+        verdict = found.verdict
+        if not verdict.allowed:
+            raise RateLimited(
+                f"this API key may make {verdict.limit} requests a minute; "
+                f"retry in {verdict.retry_after} s",
+                retry_after=verdict.retry_after, limit=verdict.limit)
+        return found.key
 
 
 api = NinjaAPI(

@@ -25,11 +25,13 @@ from delivery.selectors import (
     decision_inputs,
     delivery_settings,
     guard_policy,
+    guard_policy_key,
 )
 from delivery.services.contacts import parse_or_refuse
 from delivery.services.decision_rows import insert_decision
 from delivery.services.errors import DeliveryError, IdempotencyConflict, MissingMergeField
-from delivery.services.rendering import guard_rendered, missing_fields, render, withhold_links
+from delivery.services.rendering import missing_fields, render, withhold_links
+from delivery.services.text_guard import guard_rendered
 
 # Service-level reasons, beside the pure module's stable codes (delivery.eligibility).
 HELD_FOR_REVIEW = "HELD_FOR_REVIEW"
@@ -225,7 +227,8 @@ def _choose_and_render(plan: _Plan, brand, inputs: DecisionInputs, settings, int
     rendered = render(template, merge)
     plan.policy_version = pool.policy_version
     policy = guard_policy(brand, pool.policy_version)
-    guard = guard_rendered(rendered, policy, first_message=not facts.texted)
+    guard = guard_rendered(rendered, policy, first_message=not facts.texted,
+                           policy_key=guard_policy_key(brand, pool.policy_version))
     plan.variant_id, plan.text, plan.links = chosen, rendered.text, rendered.links
     plan.encoding, plan.segments, plan.findings = guard.encoding, guard.segments, guard.findings
     plan.propensities = {str(k): v for k, v in choice.propensities.items()}

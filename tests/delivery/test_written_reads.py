@@ -42,6 +42,7 @@ from delivery.selectors import (
     consent_from,
 )
 from delivery.services import record_consent, register_contact
+from delivery.services.ratelimits import authenticate
 from tests.factories import CONSENT_TEXT, make_api_key, make_brand, make_pool_variant
 
 T0 = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)
@@ -213,6 +214,14 @@ def test_the_key_and_send_reads_match_the_orm(db, with_settings, revoked, polici
             assert model_to_dict(key) == model_to_dict(orm_key)
             assert model_to_dict(key.brand) == model_to_dict(orm_key.brand)
             _same_settings(selectors.request_settings(key.brand), brand)
+        # The API's read: the same key, brand and settings, with the key's token taken.
+        found = authenticate(plain)
+        assert (found is None) == revoked
+        if found is not None and orm_key is not None:
+            assert model_to_dict(found.key) == model_to_dict(orm_key)
+            assert model_to_dict(found.key.brand) == model_to_dict(orm_key.brand)
+            _same_settings(selectors.request_settings(found.key.brand), brand)
+            assert found.verdict.allowed
 
         contact = register_contact(brand, PHONES[1])
         decision = Decision.objects.create(brand=brand, contact=contact, phone=contact.phone,
