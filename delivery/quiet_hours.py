@@ -64,7 +64,11 @@ def window_for(state: str | None, brand_window: Window | None = None) -> Window:
 
 
 def load_zones(zones: Iterable[str]) -> tuple[ZoneInfo, ...]:
-    names = tuple(zones)
+    return _load_zones(tuple(zones))
+
+
+@lru_cache(maxsize=1024)  # a handful of zone sets cover every number; errors are not cached
+def _load_zones(names: tuple[str, ...]) -> tuple[ZoneInfo, ...]:
     if not names:
         raise UnknownZone("the number has no known time zone")
     try:
