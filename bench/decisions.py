@@ -413,14 +413,21 @@ def main() -> None:
         report_open_loop(open_loop)
         summary["open_loop"] = open_loop
         summary["targets_met"]["p99_25ms_at_half_max"] = open_loop[0]["p99_ms"] <= 25.0
+        pids = server_pids(server.pid)
+        before = {pid: cpu_seconds(pid) for pid in pids}
         batch = run_batch(f"{base}/api/v1/decisions/batch", key=key, size=args.batch_size,
                           duration=args.batch_duration or args.duration,
                           connections=args.workers)
+        alive = set(server_pids(server.pid))
+        used = sum(cpu_seconds(pid) - before[pid] for pid in pids if pid in alive)
+        batch["server_cpu_ms_per_decision"] = 1000 * used / (batch["requests"]
+                                                             * args.batch_size)
         single = summary["results"][DECISIONS]["rps"]
         batch["x_single"] = batch["decisions_per_s"] / single
         print(f"\nbatch: {batch['requests']} calls of {args.batch_size} in "
               f"{batch['seconds']:.1f} s = {batch['decisions_per_s']:,.0f} decisions/s "
-              f"(p50 {batch['p50_ms']:.0f} ms per call, {batch['errors']} errors) = "
+              f"(p50 {batch['p50_ms']:.0f} ms per call, {batch['errors']} errors, "
+              f"{batch['server_cpu_ms_per_decision']:.3f} ms server CPU per decision) = "
               f"{batch['x_single']:.1f}x the single call's {single:,.0f}/s "
               f"(targets: >= 8x, >= 5,000/s)")
         summary["batch"] = batch

@@ -32,17 +32,23 @@ class Rendered:
 
 
 def placeholders(template: str) -> list[str]:
-    return [m.group(1) for m in VALID_PLACEHOLDER_RE.finditer(template)]
+    return list(_placeholders(template))
+
+
+@lru_cache(maxsize=1024)  # a pool's few approved texts, asked about for every decision
+def _placeholders(template: str) -> tuple[str, ...]:
+    return tuple(m.group(1) for m in VALID_PLACEHOLDER_RE.finditer(template))
 
 
 def missing_fields(template: str, merge: dict[str, str]) -> list[str]:
-    return [name for name in placeholders(template) if name not in merge]
+    return [name for name in _placeholders(template) if name not in merge]
 
 
 def short_link_base() -> str:
     return (settings.SHORT_LINK_BASE_URL or settings.PUBLIC_BASE_URL).rstrip("/")
 
 
+@lru_cache(maxsize=8192)  # pure; a campaign's merge values repeat
 def is_link(value: str) -> bool:
     return link_scheme(value) is not None
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import brandguard
@@ -67,6 +68,7 @@ class _Entry:
 _VERDICTS: dict[tuple, _Entry] = {}
 _SENT_POLICIES: dict[tuple, brandguard.Policy] = {}
 _PHRASES: dict[tuple, str] = {}
+_DESTINATIONS: dict[tuple, tuple[dict, ...]] = {}
 
 
 def guard_rendered(rendered: Rendered, policy: brandguard.Policy, *, first_message: bool,
@@ -77,16 +79,40 @@ def guard_rendered(rendered: Rendered, policy: brandguard.Policy, *, first_messa
 
     `policy_key` names `policy` immutably (selectors.guard_policy_key); with it, verdicts
     are memoised as the module docstring says. Without it every text is checked in full."""
-    host = urlsplit(short_link_base()).hostname or ""
-    sent_policy = _sent_policy(policy, host, policy_key)
-    context = brandguard.MessageContext(message_type="marketing", first_message=first_message)
+    sent_policy = _sent_policy(policy, _host(short_link_base()), policy_key)
+    context = _CONTEXTS[first_message]
     if policy_key is None or not rendered.shape or not _inert(rendered, policy, policy_key):
         verdict = _check(rendered.text, sent_policy, context)
     else:
         verdict = _memoised(rendered, sent_policy, context, (policy_key, first_message))
     blocking = [dict(f) for f in verdict.findings]
-    blocking += _destination_findings(rendered.links.values(), policy)
+    for url in rendered.links.values():
+        blocking += _destination(url, policy, policy_key)
     return GuardResult(not blocking, verdict.encoding, verdict.segments, blocking)
+
+
+_CONTEXTS = {first: brandguard.MessageContext(message_type="marketing", first_message=first)
+             for first in (False, True)}
+
+
+@lru_cache(maxsize=64)
+def _host(base: str) -> str:
+    return urlsplit(base).hostname or ""
+
+
+def _destination(url: str, policy: brandguard.Policy, policy_key: tuple | None
+                 ) -> list[dict]:
+    """_destination_findings of one URL (a pure function of it and the policy, memoised
+    per policy key: a campaign links most people to the same few pages)."""
+    if policy_key is None:
+        return _destination_findings([url], policy)
+    key = (*policy_key, url)
+    found = _DESTINATIONS.get(key)
+    if found is None:
+        if len(_DESTINATIONS) >= _CACHE_LIMIT:
+            _DESTINATIONS.clear()
+        found = _DESTINATIONS[key] = tuple(_destination_findings([url], policy))
+    return [dict(f) for f in found]
 
 
 def _check(text: str, policy: brandguard.Policy, context: brandguard.MessageContext
