@@ -14,7 +14,8 @@ decision API. Targets: decisions >= 50 % of the floor's req/s at 64 clients (clo
 every client sends again as soon as it has its answer), and p99 <= 25 ms offered open loop
 at half the measured closed-loop maximum (latency from each request's scheduled time).
 Then the batch call (POST /api/v1/decisions/batch, --batch-size recipients per request,
-as many clients as workers): >= 8x the single call's decisions/s, and >= 5,000/s.
+first names in turn, as many clients as workers): >= 8x the single call's decisions/s, and
+>= 5,000/s; its server CPU per decision (gunicorn and PostgreSQL) is reported beside it.
 """
 
 from __future__ import annotations

@@ -190,6 +190,8 @@ def main() -> None:
                                     settings.CELERY_BROKER_TRANSPORT_OPTIONS.items()
                                     if "folder" not in k},
               "prefetch_multiplier": settings.CELERY_WORKER_PREFETCH_MULTIPLIER,
+              "broker_transport": settings.CELERY_BROKER_TRANSPORT,
+              "remote_control": settings.CELERY_WORKER_ENABLE_REMOTE_CONTROL,
               "load_average": os.getloadavg(), "target_met": rate >= 100}
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'queued':>8} {'drained':>8} {'seconds':>8} {'queue s':>8} {'texts/s':>8} "
