@@ -98,9 +98,9 @@ def start_worker(broker: Path) -> subprocess.Popen:
          "--concurrency", "2"], cwd=ROOT, env={**os.environ}, start_new_session=True)
 
 
-def session_cpu(session: int) -> float:
-    """User + system CPU of every live process in the worker's session (main, pool, beat)."""
-    total = 0.0
+def session_cpu(session: int) -> dict[int, float]:
+    """User + system CPU of each live process in the worker's session (main, pool, beat)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -109,8 +109,16 @@ def session_cpu(session: int) -> float:
         except OSError:
             continue
         if int(fields[3]) == session:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def cpu_by_role(session: int, before: dict[int, float], after: dict[int, float]) -> dict:
+    """Seconds of CPU spent meanwhile by the worker's main process and by the rest (the
+    pool's children, which run the tasks, and beat)."""
+    main = after.get(session, 0.0) - before.get(session, 0.0)
+    rest = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items() if pid != session)
+    return {"main": main, "pool_and_beat": rest}
 
 
 def sent_count(brand) -> int:
@@ -156,7 +164,8 @@ def main() -> None:
         while (done := sent_count(brand)) < len(phones) and time.monotonic() < deadline:
             time.sleep(0.2)
         seconds = time.monotonic() - started
-        worker_cpu = session_cpu(worker.pid) - cpu_before
+        roles = cpu_by_role(worker.pid, cpu_before, session_cpu(worker.pid))
+        worker_cpu = sum(roles.values())
     finally:
         worker.terminate()
         try:
@@ -174,17 +183,23 @@ def main() -> None:
               "queue_seconds": queued, "texts_per_s": rate, "send_statuses": statuses,
               "outbox_rows_beyond_sends": duplicates,
               "worker_cpu_ms_per_text": cpu_ms,
+              "worker_cpu_ms_per_text_by_process": {
+                  role: 1000 * seconds / max(1, drained) for role, seconds in roles.items()},
               "broker": settings.CELERY_BROKER_URL,
               "transport_options": {k: v for k, v in
                                     settings.CELERY_BROKER_TRANSPORT_OPTIONS.items()
                                     if "folder" not in k},
               "prefetch_multiplier": settings.CELERY_WORKER_PREFETCH_MULTIPLIER,
+              "broker_transport": settings.CELERY_BROKER_TRANSPORT,
+              "remote_control": settings.CELERY_WORKER_ENABLE_REMOTE_CONTROL,
               "load_average": os.getloadavg(), "target_met": rate >= 100}
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'queued':>8} {'drained':>8} {'seconds':>8} {'queue s':>8} {'texts/s':>8} "
           f"{'worker CPU ms/text':>19}")
     print(f"{len(phones) - 1:8d} {drained:8d} {seconds:8.1f} {queued:8.1f} {rate:8.1f} "
           f"{cpu_ms:19.2f}")
+    print("worker CPU ms/text by process: " + ", ".join(
+        f"{role} {ms:.2f}" for role, ms in result["worker_cpu_ms_per_text_by_process"].items()))
     print(f"send statuses {statuses}; outbox rows beyond sends: {duplicates}; "
           f"target >= 100 texts/s: {'met' if rate >= 100 else 'NOT met'}")
     RESULTS.mkdir(parents=True, exist_ok=True)

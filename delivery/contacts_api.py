@@ -29,7 +29,8 @@ from delivery.services import audience
 from delivery.services.errors import ContactNotFound, DeliveryError
 
 router = Router(tags=["contacts"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut,
+          429: ErrorOut}
 KEPT_AFTER_ERASURE = [
     "the phone number, opted out and held, so it is never texted again",
     "the consent ledger with its proof (TCPA claims can be brought for 4 years)",

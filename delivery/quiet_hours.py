@@ -64,7 +64,11 @@ def window_for(state: str | None, brand_window: Window | None = None) -> Window:
 
 
 def load_zones(zones: Iterable[str]) -> tuple[ZoneInfo, ...]:
-    names = tuple(zones)
+    return _load_zones(tuple(zones))
+
+
+@lru_cache(maxsize=1024)  # a handful of zone sets cover every number; errors are not cached
+def _load_zones(names: tuple[str, ...]) -> tuple[ZoneInfo, ...]:
     if not names:
         raise UnknownZone("the number has no known time zone")
     try:
@@ -109,8 +113,26 @@ def next_open(
     now = _utc(now_utc)
     window = window_for(state, brand_window)
     loaded = load_zones(zones)
+    # A found answer `opens` for an earlier `since` holds for every now in [since, opens):
+    # nothing opened in between (it is the earliest), so it is the earliest after now too.
+    key = (loaded, window)
+    known = _NEXT_OPEN.get(key)
+    if known is not None and known[0] <= now < known[1]:
+        return known[1]
     if _open_everywhere(now, loaded, window):
         return now
+    opens = _next_open(now, loaded, window, zones)
+    if len(_NEXT_OPEN) >= 4096:
+        _NEXT_OPEN.clear()
+    _NEXT_OPEN[key] = (now, opens)
+    return opens
+
+
+_NEXT_OPEN: dict[tuple, tuple[datetime, datetime]] = {}
+
+
+def _next_open(now: datetime, loaded: tuple[ZoneInfo, ...], window: Window,
+               zones: Sequence[str]) -> datetime:
     candidates = {now}
     for zone in loaded:
         today = now.astimezone(zone).date()

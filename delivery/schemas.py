@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, StringConstraints
 
 from copygen.taxonomy import Intent, Stage
 
@@ -60,13 +60,16 @@ class ErrorDetail(Schema):
     field: str | None
 
 
-class BatchRecipient(Schema):
+# The batch body is plain pydantic: ninja's Schema runs a Python-level wrap validator per
+# object (to read Django models through a getter), about 40 us per recipient; a request
+# body is only ever JSON. Same fields, same constraints, same OpenAPI.
+class BatchRecipient(BaseModel):
     phone: Phone = Field(examples=["+12125550123"])
     merge: dict[MergeName, Text] = Field(default_factory=dict, max_length=30)
     idempotency_key: Token | None = None
 
 
-class DecisionBatchIn(Schema):
+class DecisionBatchIn(BaseModel):
     intent: Intent
     stage: Stage
     send: bool = Field(False, description="Schedule every allowed or deferred text.")

@@ -329,13 +329,17 @@ def hash_api_key(plain: str) -> str:
 
 
 # The brand's delivery settings ride along (LEFT JOIN): every decision needs them. Written
-# out for its cost (delivery.joined_rows); key_hash is unique, so at most one row.
-_KEY_SQL = f"""
-SELECT {columns(ApiKey, "k")}, {columns(Brand, "b")}, {columns(DeliverySettings, "ds")}
+# out for its cost (delivery.joined_rows); key_hash is unique, so at most one row. The API
+# reads it with its rate-limit bucket in the same statement (services.ratelimits).
+KEY_COLUMNS = f"{columns(ApiKey, 'k')}, {columns(Brand, 'b')}, {columns(DeliverySettings, 'ds')}"
+KEY_FROM = """
 FROM delivery_apikey k
 JOIN brandguard_brand b ON b.id = k.brand_id
-LEFT JOIN delivery_deliverysettings ds ON ds.brand_id = b.id
+LEFT JOIN delivery_deliverysettings ds ON ds.brand_id = b.id"""
+KEY_WHERE = """
 WHERE k.key_hash = %(key_hash)s AND k.revoked_at IS NULL"""
+_KEY_SQL = f"SELECT {KEY_COLUMNS}{KEY_FROM}{KEY_WHERE}"
+_KEY_WIDTH = sum(len(m._meta.concrete_fields) for m in (ApiKey, Brand, DeliverySettings))
 
 
 def active_api_key(plain: str) -> ApiKey | None:
@@ -345,11 +349,14 @@ def active_api_key(plain: str) -> ApiKey | None:
     with connection.cursor() as cursor:
         cursor.execute(_KEY_SQL, {"key_hash": hash_api_key(plain)})
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else key_from_row(row)
+
+
+def key_from_row(row: tuple) -> ApiKey:
+    """The ApiKey (brand and settings attached) of the first KEY_COLUMNS of `row`."""
     # The inner joins guarantee key and brand; only the settings row may be missing.
     key, brand, settings = cast(tuple[ApiKey, Brand, DeliverySettings | None],
-                                split_row(row, (ApiKey, Brand, DeliverySettings)))
+                                split_row(row[:_KEY_WIDTH], (ApiKey, Brand, DeliverySettings)))
     key.brand = brand
     cache_reverse_one(brand, "delivery_settings", settings)
     return key
@@ -398,11 +405,19 @@ _POLICIES: dict[tuple, Policy] = {}
 _POLICY_CACHE_LIMIT = 256
 
 
+def guard_policy_key(brand: Brand, version: int | None) -> tuple | None:
+    """What guard_policy(brand, version) depends on: equal keys, equal policies (None: no
+    saved policy, the engine's defaults, which are not cached)."""
+    if version is None:
+        return None
+    return (brand.pk, version, brand.sender_name, brand.support_contact, brand.website_domain)
+
+
 def guard_policy(brand: Brand, version: int | None) -> Policy:
     """The brand's guard Policy at `version` (as read by decision_inputs)."""
-    if version is None:
+    key = guard_policy_key(brand, version)
+    if key is None or version is None:
         return current_guard_policy(brand)[0]  # no saved policy: the engine's defaults
-    key = (brand.pk, version, brand.sender_name, brand.support_contact, brand.website_domain)
     policy = _POLICIES.get(key)
     if policy is None:
         row = BrandPolicy.objects.get(brand_id=brand.pk, version=version)

@@ -245,8 +245,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if FILESYSTEM_BROKER
     else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 )
+# kombu's filesystem channel, taking messages from one listing of the folder at a time
+# instead of listing it per message (studio/fs_broker.py). None: the URL's own transport.
+CELERY_BROKER_TRANSPORT = "studio.fs_broker:Transport" if FILESYSTEM_BROKER else None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Remote control (`celery inspect`, `celery control`) listens on a queue of its own, and on
+# the filesystem transport every poll of a queue lists and sorts the whole message folder:
+# with 2,000 texts queued, the idle control queue's polls cost the worker more CPU than the
+# texts. The quickstart uses no remote control (check_worker pings with a task); Redis keeps it.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = not FILESYSTEM_BROKER
 # Redis pushes: one task per process keeps long tasks from queueing behind each other.
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
     "CELERY_PREFETCH_MULTIPLIER", 16 if FILESYSTEM_BROKER else 1, minimum=1)

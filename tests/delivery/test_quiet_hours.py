@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from delivery import quiet_hours
 from delivery.quiet_hours import (
     FEDERAL_WINDOW,
     STRICT_WINDOW,
@@ -245,3 +246,20 @@ def test_the_window_stays_open_until_closes_at_and_not_after(now, zones, state):
     assert closes > opened
     assert open_by_the_wall_clock(closes - timedelta(seconds=1), zones, state, None)
     assert not open_by_the_wall_clock(closes, zones, state, None)
+
+
+@settings(max_examples=300)
+@given(
+    first=st.one_of(instants, around_dst),
+    later=st.integers(0, 40 * 3600),
+    zones=st.sampled_from(US_ZONE_SETS),
+    state=st.sampled_from(STATES),
+    brand_window=st.sampled_from(BRAND_WINDOWS),
+)
+def test_a_remembered_next_open_is_the_one_computed_afresh(first, later, zones, state,
+                                                            brand_window):
+    next_open(first, zones, state, brand_window)  # remembered for the instants after it
+    now = first + timedelta(seconds=later)
+    remembered = next_open(now, zones, state, brand_window)
+    quiet_hours._NEXT_OPEN.clear()
+    assert remembered == next_open(now, zones, state, brand_window)

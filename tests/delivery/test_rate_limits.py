@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from delivery.models import ApiKey, ApiRateBucket
-from delivery.services.ratelimits import take_token
+from delivery.services.ratelimits import authenticate, take_token
 from tests.factories import make_api_key
 
 EVENTS = "/api/v1/events"
@@ -115,3 +115,35 @@ def test_with_redis_configured_the_bucket_lives_in_redis(client, limited_key, re
 def test_an_unreachable_redis_lets_requests_through(client, limited_key, settings):
     settings.API_RATE_LIMIT_REDIS_URL = "redis://127.0.0.1:1/0"
     assert all(post_event(client, limited_key).status_code == 202 for _ in range(5))
+
+
+def test_authenticating_takes_the_same_tokens_as_take_token(pool_brand, limited_key):
+    """The API's one-statement read and take keeps take_token's bucket: the key's own
+    limit, the burst, the refusal with its wait, and the shared row."""
+    key = ApiKey.objects.get(rate_limit_per_minute=3)
+    verdicts = [authenticate(limited_key).verdict for _ in range(2)]
+    verdicts.append(take_token(key))
+    verdicts.append(authenticate(limited_key).verdict)
+    assert [(v.allowed, v.limit, v.remaining, v.retry_after) for v in verdicts] == [
+        (True, 3, 2, 0), (True, 3, 1, 0), (True, 3, 0, 0), (False, 3, 0, 20)]
+    assert ApiRateBucket.objects.get().allowed is False
+
+
+def test_a_key_without_a_limit_of_its_own_gets_the_setting(pool_brand, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
+    plain = make_api_key(pool_brand)
+    assert [authenticate(plain).verdict.allowed for _ in range(3)] == [True, True, False]
+
+
+def test_a_revoked_key_authenticates_as_nobody_and_spends_nothing(pool_brand):
+    plain = make_api_key(pool_brand)
+    ApiKey.objects.filter(brand=pool_brand).update(revoked_at="2026-01-01T00:00:00Z")
+    assert authenticate(plain) is None
+    assert not ApiRateBucket.objects.exists()
+
+
+def test_the_contacts_api_documents_its_429(client):
+    spec = client.get("/api/openapi.json").json()
+    contact_ops = [op for path, ops in spec["paths"].items() if path.startswith("/api/v1/contacts")
+                   for op in ops.values()]
+    assert contact_ops and all("429" in op["responses"] for op in contact_ops)

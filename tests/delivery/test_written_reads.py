@@ -31,6 +31,7 @@ from delivery.models import (
     DeliverySettings,
     Event,
     Send,
+    WebhookEndpoint,
 )
 from delivery.models.sends import STATUS_RANK
 from delivery.selectors import (
@@ -42,6 +43,8 @@ from delivery.selectors import (
     consent_from,
 )
 from delivery.services import record_consent, register_contact
+from delivery.services.ratelimits import authenticate
+from delivery.services.webhooks import active_endpoints
 from tests.factories import CONSENT_TEXT, make_api_key, make_brand, make_pool_variant
 
 T0 = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)
@@ -213,6 +216,14 @@ def test_the_key_and_send_reads_match_the_orm(db, with_settings, revoked, polici
             assert model_to_dict(key) == model_to_dict(orm_key)
             assert model_to_dict(key.brand) == model_to_dict(orm_key.brand)
             _same_settings(selectors.request_settings(key.brand), brand)
+        # The API's read: the same key, brand and settings, with the key's token taken.
+        found = authenticate(plain)
+        assert (found is None) == revoked
+        if found is not None and orm_key is not None:
+            assert model_to_dict(found.key) == model_to_dict(orm_key)
+            assert model_to_dict(found.key.brand) == model_to_dict(orm_key.brand)
+            _same_settings(selectors.request_settings(found.key.brand), brand)
+            assert found.verdict.allowed
 
         contact = register_contact(brand, PHONES[1])
         decision = Decision.objects.create(brand=brand, contact=contact, phone=contact.phone,
@@ -235,3 +246,21 @@ def test_the_key_and_send_reads_match_the_orm(db, with_settings, revoked, polici
 
 def _same_settings(joined: DeliverySettings, brand) -> None:
     assert model_to_dict(joined) == model_to_dict(selectors.delivery_settings(brand))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(endpoints=st.lists(st.tuples(st.booleans(), st.lists(st.sampled_from(
+    ["send.status_changed", "contact.opted_out"]), max_size=2)), max_size=4))
+def test_the_webhook_endpoints_read_matches_the_orm(db, endpoints):
+    with transaction.atomic():
+        brand, other = make_brand(), make_brand()
+        for n, (active, types) in enumerate(endpoints):
+            for owner in (brand, other):
+                WebhookEndpoint.objects.create(
+                    brand=owner, url=f"https://hooks.example/{n}", secret="s" * 32,
+                    event_types=types, active=active)
+        orm = WebhookEndpoint.objects.filter(brand_id=brand.pk, active=True)
+        assert ([model_to_dict(e) for e in active_endpoints(brand.pk)]
+                == [model_to_dict(e) for e in orm])
+        transaction.set_rollback(True)
