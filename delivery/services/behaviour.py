@@ -4,9 +4,10 @@ the decision it belongs to (a purchase is a conversion) and moves the person's s
 journeys (delivery.services.journeys), in the same transaction, under the person's row lock.
 
 A batch (`POST /api/v1/events/batch`) is one transaction: the brand's journeys, settings,
-thresholds and click curve are read once for it, its people are locked once, in id order
-(so two batches naming the same people never deadlock), and each event runs on a
-savepoint of its own, so a refused one leaves nothing half-written and the others stand.
+thresholds and click curve, its people's click hours and which of its event_ids are known
+are read once for it; its people are locked once, in id order (so two batches naming the
+same people never deadlock); each report is checked before it writes, so a refused one
+leaves nothing half-written and the others stand.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import IntegrityError, transaction
 from brandguard.models import Brand
 from delivery import clock
 from delivery.models import Contact, Decision, Event
+from delivery.services import event_rows
 from delivery.services.contacts import parse_or_refuse
 from delivery.services.errors import DeliveryError, InvalidEvent, UnknownDecision
 from delivery.services.events import EventResult
@@ -57,60 +59,95 @@ def record_behaviour_event(
     happened, not when we heard. Raises the DeliveryError a refused event gets."""
     now = now or clock.now()
     report = BehaviourReport(event_id, type, phone, decision_id, occurred_at, data)
-    return _record(brand, report, now=now, ctx=BrandContext.load(brand, now=now), people={})
+    try:
+        with transaction.atomic():
+            ctx = BrandContext.load(brand, now=now)
+            contact, e164, decision = _checked(brand, report, {})
+            existing = Event.objects.filter(brand=brand, event_id=event_id).first()
+            if existing is not None:
+                return existing, False
+            return _apply(brand, report, contact, e164, decision, now=now, ctx=ctx), True
+    except IntegrityError:
+        # The same event_id raced us in (it is the same event). Any other conflict is a bug.
+        raced = Event.objects.filter(brand=brand, event_id=event_id).first()
+        if raced is None:
+            raise
+        return raced, False
 
 
 def record_behaviour_events(brand: Brand, reports: list[BehaviourReport], *,
                             now: datetime | None = None) -> list[EventResult]:
     """Several behaviour events in one transaction (see the module docstring): one result
-    per report, in order: accepted, duplicate or error."""
+    per report, in order: accepted, duplicate or error. Each report is checked before it
+    writes anything, so a refused one needs no savepoint; should a concurrent request store
+    one of the same event_ids first, the batch is undone and taken one event at a time."""
     now = now or clock.now()
-    results = []
-    with transaction.atomic():
-        ctx = BrandContext.load(brand, now=now)
-        phones = {r.phone for r in reports if r.phone}
-        people = {c.phone: c for c in Contact.objects.select_for_update().filter(
-            brand=brand, phone__in=phones).order_by("pk")}
-        for report in reports:
+    try:
+        with transaction.atomic():
+            return _record_batch(brand, reports, now=now)
+    except IntegrityError:
+        results = []
+        for r in reports:
             try:
-                _, created = _record(brand, report, now=now, ctx=ctx, people=people)
+                _, created = record_behaviour_event(
+                    brand, event_id=r.event_id, phone=r.phone, type=r.type,
+                    decision_id=r.decision_id, occurred_at=r.occurred_at, data=r.data, now=now)
             except DeliveryError as error:
-                results.append(EventResult(report.event_id, "error", error))
+                results.append(EventResult(r.event_id, "error", error))
                 continue
-            results.append(EventResult(report.event_id,
-                                       "accepted" if created else "duplicate"))
+            results.append(EventResult(r.event_id, "accepted" if created else "duplicate"))
+        return results
+
+
+def _record_batch(brand: Brand, reports: list[BehaviourReport], *, now: datetime
+                  ) -> list[EventResult]:
+    ctx = BrandContext.load(brand, now=now)
+    people = {c.phone: c for c in Contact.objects.select_for_update().filter(
+        brand=brand, phone__in={r.phone for r in reports if r.phone}).order_by("pk")}
+    ctx.prefetch_clicks(people.values())
+    seen = event_rows.known_event_ids(brand.pk, {r.event_id for r in reports})
+    results = []
+    for report in reports:
+        try:
+            contact, e164, decision = _checked(brand, report, people)
+        except DeliveryError as error:
+            results.append(EventResult(report.event_id, "error", error))
+            continue
+        if report.event_id in seen:
+            results.append(EventResult(report.event_id, "duplicate"))
+            continue
+        seen.add(report.event_id)
+        _apply(brand, report, contact, e164, decision, now=now, ctx=ctx)
+        results.append(EventResult(report.event_id, "accepted"))
     return results
 
 
-def _record(brand: Brand, report: BehaviourReport, *, now: datetime, ctx: BrandContext,
-            people: dict[str, Contact]) -> tuple[Event, bool]:
-    occurred_at = report.occurred_at or now
-    data, phone, type = report.data or {}, report.phone, report.type
+def _checked(brand: Brand, report: BehaviourReport, people: dict[str, Contact]
+             ) -> tuple[Contact | None, str, Decision | None]:
+    """Everything that can refuse the report, before it writes: (contact, E.164, decision)."""
+    phone = report.phone
     if not phone and report.decision_id is not None:  # a flow may name the decision alone
         phone = Decision.objects.filter(brand=brand, pk=report.decision_id).values_list(
             "phone", flat=True).first()
-    _check_payload(type, phone, data)
-    with transaction.atomic():
-        contact, e164 = _person(brand, phone, people) if phone else (None, "")
-        decision = _given_decision(brand, report.decision_id, e164)
-        existing = Event.objects.filter(brand=brand, event_id=report.event_id).first()
-        if existing is not None:
-            return existing, False
-        rewarded = type in ctx.settings.rewarded_event_types
-        if decision is None and contact is not None and rewarded:
-            decision = _attributed_decision(
-                contact, occurred_at, timedelta(days=ctx.settings.attribution_window_days))
-        try:
-            with transaction.atomic():
-                event = Event.objects.create(
-                    brand=brand, event_id=report.event_id, phone=e164, contact=contact,
-                    type=type, decision=decision, data=data, occurred_at=occurred_at)
-        except IntegrityError:  # the same event_id raced us in: it is the same event
-            return Event.objects.get(brand=brand, event_id=report.event_id), False
-        if decision is not None and rewarded:
-            reward_decision(decision, at=now)
-        on_behaviour_event(event, now=now, ctx=ctx, contact=contact)
-    return event, True
+    _check_payload(report.type, phone, report.data or {})
+    contact, e164 = _person(brand, phone, people) if phone else (None, "")
+    return contact, e164, _given_decision(brand, report.decision_id, e164)
+
+
+def _apply(brand: Brand, report: BehaviourReport, contact: Contact | None, e164: str,
+           decision: Decision | None, *, now: datetime, ctx: BrandContext) -> Event:
+    occurred_at = report.occurred_at or now
+    rewarded = report.type in ctx.settings.rewarded_event_types
+    if decision is None and contact is not None and rewarded:
+        decision = _attributed_decision(
+            contact, occurred_at, timedelta(days=ctx.settings.attribution_window_days))
+    event = Event.objects.create(
+        brand=brand, event_id=report.event_id, phone=e164, contact=contact, type=report.type,
+        decision=decision, data=report.data or {}, occurred_at=occurred_at)
+    if decision is not None and rewarded:
+        reward_decision(decision, at=now)
+    on_behaviour_event(event, now=now, ctx=ctx, contact=contact)
+    return event
 
 
 def _person(brand: Brand, phone: str, people: dict[str, Contact]

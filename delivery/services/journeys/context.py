@@ -5,12 +5,13 @@ it reads exactly what it read before, once instead of up to three times."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from brandguard.models import Brand
 from delivery import journeys, lifecycle, send_time
-from delivery.models import DeliverySettings, Journey, LifecycleSettings
+from delivery.models import Contact, DeliverySettings, Journey, LifecycleSettings
 from delivery.selectors import delivery_settings
 
 
@@ -23,6 +24,24 @@ def brand_journeys(brand: Brand) -> dict[str, Journey]:
         Journey.objects.bulk_create(missing, ignore_conflicts=True)
         found = {j.intent: j for j in Journey.objects.filter(brand=brand)}
     return found
+
+
+# The brand's curve counts 30 days of clicks (an aggregate over thousands of rows, the
+# costliest read of a behaviour event): a few minutes' new clicks cannot move it visibly,
+# so each process keeps it that long per brand, judged on the delivery clock.
+CURVE_TTL = timedelta(minutes=5)
+_curves: dict[int, tuple[datetime, tuple[float, ...]]] = {}
+
+
+def brand_curve(brand_id: int, *, now: datetime) -> tuple[float, ...]:
+    from delivery.services.journeys.timing import brand_click_counts
+
+    cached = _curves.get(brand_id)
+    if cached is not None and abs(now - cached[0]) < CURVE_TTL:
+        return cached[1]
+    curve = send_time.brand_curve_of_counts(brand_click_counts(brand_id, now=now))
+    _curves[brand_id] = (now, curve)
+    return curve
 
 
 def rules_of(by_intent: dict[str, Journey]) -> dict[str, journeys.Rule]:
@@ -38,6 +57,7 @@ class BrandContext:
     _settings: DeliverySettings | None = field(default=None, repr=False)
     _curve: tuple[float, ...] | None = field(default=None, repr=False)
     _thresholds: lifecycle.Thresholds | None = field(default=None, repr=False)
+    _clicks: dict[int, list[datetime]] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, brand: Brand, *, now: datetime) -> BrandContext:
@@ -54,10 +74,7 @@ class BrandContext:
     def brand_curve(self) -> tuple[float, ...]:
         """p_h (delivery.send_time.brand_curve) from the brand's recent clicks."""
         if self._curve is None:
-            from delivery.services.journeys.timing import brand_click_counts
-
-            self._curve = send_time.brand_curve_of_counts(
-                brand_click_counts(self.brand.pk, now=self.now))
+            self._curve = brand_curve(self.brand.pk, now=self.now)
         return self._curve
 
     @property
@@ -67,3 +84,15 @@ class BrandContext:
             self._thresholds = (found.thresholds if found is not None
                                 else lifecycle.Thresholds())
         return self._thresholds
+
+    def prefetch_clicks(self, contacts: Iterable[Contact]) -> None:
+        """Read the click times of a batch's people at once (behaviour events add none)."""
+        from delivery.services.journeys.timing import click_times
+
+        self._clicks = click_times([c.pk for c in contacts], now=self.now)
+
+    def clicks_of(self, contact: Contact) -> list[datetime] | None:
+        """The person's click times if prefetched, else None (the caller reads them)."""
+        if self._clicks is None or contact.pk not in self._clicks:
+            return None
+        return self._clicks[contact.pk]

@@ -26,18 +26,23 @@ PERSON_LOOKBACK = timedelta(days=1)  # the longest person-journey lookback worth
 
 
 def happened(event: Event) -> journeys.Happened:
-    product = event.data.get("product") or {}
-    order = event.data.get("order") or {}
+    return _happened(event.type, event.occurred_at, event.event_id, event.data)
+
+
+def _happened(type: str, occurred_at: datetime, event_id: str, data: dict) -> journeys.Happened:
+    product = data.get("product") or {}
+    order = data.get("order") or {}
     return journeys.Happened(
-        type=event.type, occurred_at=event.occurred_at, event_id=event.event_id,
+        type=type, occurred_at=occurred_at, event_id=event_id,
         product_id=str(product.get("id", "")), category=str(product.get("category") or ""),
         item_ids=frozenset(str(i["id"]) for i in order.get("items", ())))
 
 
 def person_history(contact: Contact, *, since: datetime) -> list[journeys.Happened]:
-    rows = Event.objects.filter(contact=contact, occurred_at__gte=since).exclude(
-        type__in=[Event.Type.CLICKED, Event.Type.CONVERTED])
-    return [happened(e) for e in rows]
+    rows = (Event.objects.filter(contact=contact, occurred_at__gte=since)
+            .exclude(type__in=[Event.Type.CLICKED, Event.Type.CONVERTED])
+            .values_list("type", "occurred_at", "event_id", "data"))
+    return [_happened(*row) for row in rows]
 
 
 def on_behaviour_event(event: Event, *, now: datetime, ctx: BrandContext | None = None,

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.db import connection
 
 from delivery import journeys, send_time
 from delivery.models import Contact, Event
 from delivery.selectors import delivery_settings
-
-if TYPE_CHECKING:
-    from delivery.services.journeys.context import BrandContext
+from delivery.services.journeys import context
+from delivery.services.journeys.context import BrandContext
 
 PERSON_CLICKS_SPAN = timedelta(days=180)
 BRAND_CLICKS_SPAN = timedelta(days=30)
@@ -72,19 +70,30 @@ def brand_click_counts(brand_id: int, *, now: datetime,
     return counts
 
 
-def person_click_hours(contact: Contact, *, now: datetime) -> list[int]:
-    rows = (Event.objects.filter(contact=contact, type=Event.Type.CLICKED,
-                                 occurred_at__gte=now - PERSON_CLICKS_SPAN, occurred_at__lte=now)
-            .values_list("occurred_at", flat=True))
-    return _hours(((at, contact.time_zones) for at in rows), contact.time_zones)
+def click_times(contact_ids: list[int], *, now: datetime) -> dict[int, list[datetime]]:
+    """Each person's clicks within PERSON_CLICKS_SPAN before `now` (every id is a key)."""
+    found: dict[int, list[datetime]] = {pk: [] for pk in contact_ids}
+    rows = Event.objects.filter(contact_id__in=contact_ids, type=Event.Type.CLICKED,
+                                occurred_at__gte=now - PERSON_CLICKS_SPAN, occurred_at__lte=now)
+    for contact_id, at in rows.values_list("contact_id", "occurred_at"):
+        found[contact_id].append(at)
+    return found
+
+
+def person_click_hours(contact: Contact, *, now: datetime,
+                       ctx: BrandContext | None = None) -> list[int]:
+    times = ctx.clicks_of(contact) if ctx is not None else None
+    if times is None:
+        times = click_times([contact.pk], now=now)[contact.pk]
+    return _hours(((at, contact.time_zones) for at in times), contact.time_zones)
 
 
 def click_curve(contact: Contact, *, now: datetime,
                 ctx: BrandContext | None = None) -> tuple[float, ...]:
     """q_h for the person (send_time.person_curve over the brand's curve)."""
     prior = (ctx.brand_curve if ctx is not None
-             else send_time.brand_curve_of_counts(brand_click_counts(contact.brand_id, now=now)))
-    return send_time.person_curve(person_click_hours(contact, now=now), prior)
+             else context.brand_curve(contact.brand_id, now=now))
+    return send_time.person_curve(person_click_hours(contact, now=now, ctx=ctx), prior)
 
 
 def personal_due(contact: Contact, start: journeys.Start, *, now: datetime,
