@@ -8,9 +8,13 @@ them in time); the scheduler is driven with an injected clock (`fire_due_steps(n
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
 
 from delivery import services
@@ -148,6 +152,54 @@ def test_a_batch_of_behaviour_events_starts_and_ends_what_one_by_one_would(clien
     assert theirs == {("cart_abandonment", "canceled", "purchase"),
                       ("post_purchase_cross_sell", "pending", ""), ("win_back", "pending", "")}
     assert Event.objects.get(event_id="o1").contact == other
+
+
+def test_a_batch_that_races_another_request_for_an_event_id_answers_duplicate(
+        transactional_db, shop, api_key, person):
+    """Another request is storing event `x` (for someone else) and has not committed when a
+    batch naming `x` arrives: the batch waits on `x`, is undone when the other commits, and
+    is taken again one event at a time: `x` is a duplicate, the rest are stored once."""
+    other = make_contact(shop, next(p for p in phones_open_now(2, minutes=600)
+                                    if p != person.phone))
+    answers = []
+
+    def send_batch():
+        try:
+            answers.append(post(Client(), api_key, "/api/v1/events/batch", {"events": [
+                {"event_id": "v-before", "type": "product_viewed", "phone": person.phone,
+                 "product": TENT},
+                {"event_id": "x", "type": "added_to_cart", "phone": person.phone,
+                 "cart_url": CART_URL},
+                {"event_id": "v-after", "type": "product_viewed", "phone": person.phone,
+                 "product": TENT}]}))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        services.record_event(shop, event_id="x", type="added_to_cart", phone=other.phone,
+                              data={"cart_url": CART_URL})
+        racer = threading.Thread(target=send_batch)
+        racer.start()
+        _wait_for_a_blocked_lock()
+    racer.join(timeout=60)
+    assert not racer.is_alive()
+    body = answers[0].json()
+    assert [r["status"] for r in body["results"]] == ["accepted", "duplicate", "accepted"]
+    assert Event.objects.get(event_id="x").contact == other
+    assert Event.objects.filter(event_id__in=["v-before", "v-after"], contact=person).count() == 2
+    assert not steps(person, intent="cart_abandonment")  # the cart was someone else's
+
+
+def _wait_for_a_blocked_lock(seconds: float = 30) -> None:
+    """Until another session waits for a lock this one holds (pg_locks is read live)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the batch never waited for the other request's event")
 
 
 # --- Cart abandonment -------------------------------------------------------------------------
