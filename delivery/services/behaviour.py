@@ -1,13 +1,14 @@
 """Behaviour events: what people do on the brand's site (views, carts, checkouts, purchases,
 sign-ups) and the shop's product news. Each is stored once per (brand, event_id), rewards
 the decision it belongs to (a purchase is a conversion) and moves the person's stage and
-journeys (delivery.services.journeys), in the same transaction, under the person's row lock.
+journeys (delivery.services.journeys), in one transaction, under the person's row lock.
 
-A batch (`POST /api/v1/events/batch`) is one transaction: the brand's journeys, settings,
-thresholds and click curve, its people's click hours and which of its event_ids are known
-are read once for it; its people are locked once, in id order (so two batches naming the
-same people never deadlock); each report is checked before it writes, so a refused one
-leaves nothing half-written and the others stand.
+A batch (`POST /api/v1/events/batch`) reads once what its events share (the brand's
+journeys, settings, thresholds and click curve; its people's click hours; which of its
+event_ids are stored already) and then takes its events in order, each in a transaction of
+its own: a person's lock is held for one event, never for a whole batch, so batches from
+concurrent flows naming the same people do not queue behind each other, and a refused or
+raced event leaves the others standing.
 """
 
 from __future__ import annotations
@@ -59,78 +60,65 @@ def record_behaviour_event(
     happened, not when we heard. Raises the DeliveryError a refused event gets."""
     now = now or clock.now()
     report = BehaviourReport(event_id, type, phone, decision_id, occurred_at, data)
+    event, created = _record(brand, report, now=now, ctx=BrandContext.load(brand, now=now),
+                             known=None)
+    assert event is not None  # without `known` a replay is looked up, never skipped
+    return event, created
+
+
+def record_behaviour_events(brand: Brand, reports: list[BehaviourReport], *,
+                            now: datetime | None = None) -> list[EventResult]:
+    """Several behaviour events, in order, each in its own short transaction (see the
+    module docstring): one result per report: accepted, duplicate or error."""
+    now = now or clock.now()
+    ctx = BrandContext.load(brand, now=now)
+    ctx.prefetch_clicks(Contact.objects.filter(
+        brand=brand, phone__in={r.phone for r in reports if r.phone}).values_list("pk", flat=True))
+    known = event_rows.known_event_ids(brand.pk, {r.event_id for r in reports})
+    results = []
+    for report in reports:
+        try:
+            _, created = _record(brand, report, now=now, ctx=ctx, known=known)
+        except DeliveryError as error:
+            results.append(EventResult(report.event_id, "error", error))
+            continue
+        known.add(report.event_id)
+        results.append(EventResult(report.event_id, "accepted" if created else "duplicate"))
+    return results
+
+
+def _record(brand: Brand, report: BehaviourReport, *, now: datetime, ctx: BrandContext,
+            known: set[str] | None) -> tuple[Event | None, bool]:
+    """One report in one transaction. `known`: event_ids a batch already knows are stored
+    (None: look this one up)."""
     try:
         with transaction.atomic():
-            ctx = BrandContext.load(brand, now=now)
-            contact, e164, decision = _checked(brand, report, {})
-            existing = Event.objects.filter(brand=brand, event_id=event_id).first()
+            contact, e164, decision = _checked(brand, report)
+            if known is not None and report.event_id in known:
+                return None, False
+            existing = (Event.objects.filter(brand=brand, event_id=report.event_id).first()
+                        if known is None else None)
             if existing is not None:
                 return existing, False
             return _apply(brand, report, contact, e164, decision, now=now, ctx=ctx), True
     except IntegrityError:
         # The same event_id raced us in (it is the same event). Any other conflict is a bug.
-        raced = Event.objects.filter(brand=brand, event_id=event_id).first()
+        raced = Event.objects.filter(brand=brand, event_id=report.event_id).first()
         if raced is None:
             raise
         return raced, False
 
 
-def record_behaviour_events(brand: Brand, reports: list[BehaviourReport], *,
-                            now: datetime | None = None) -> list[EventResult]:
-    """Several behaviour events in one transaction (see the module docstring): one result
-    per report, in order: accepted, duplicate or error. Each report is checked before it
-    writes anything, so a refused one needs no savepoint; should a concurrent request store
-    one of the same event_ids first, the batch is undone and taken one event at a time."""
-    now = now or clock.now()
-    try:
-        with transaction.atomic():
-            return _record_batch(brand, reports, now=now)
-    except IntegrityError:
-        results = []
-        for r in reports:
-            try:
-                _, created = record_behaviour_event(
-                    brand, event_id=r.event_id, phone=r.phone, type=r.type,
-                    decision_id=r.decision_id, occurred_at=r.occurred_at, data=r.data, now=now)
-            except DeliveryError as error:
-                results.append(EventResult(r.event_id, "error", error))
-                continue
-            results.append(EventResult(r.event_id, "accepted" if created else "duplicate"))
-        return results
-
-
-def _record_batch(brand: Brand, reports: list[BehaviourReport], *, now: datetime
-                  ) -> list[EventResult]:
-    ctx = BrandContext.load(brand, now=now)
-    people = {c.phone: c for c in Contact.objects.select_for_update().filter(
-        brand=brand, phone__in={r.phone for r in reports if r.phone}).order_by("pk")}
-    ctx.prefetch_clicks(people.values())
-    seen = event_rows.known_event_ids(brand.pk, {r.event_id for r in reports})
-    results = []
-    for report in reports:
-        try:
-            contact, e164, decision = _checked(brand, report, people)
-        except DeliveryError as error:
-            results.append(EventResult(report.event_id, "error", error))
-            continue
-        if report.event_id in seen:
-            results.append(EventResult(report.event_id, "duplicate"))
-            continue
-        seen.add(report.event_id)
-        _apply(brand, report, contact, e164, decision, now=now, ctx=ctx)
-        results.append(EventResult(report.event_id, "accepted"))
-    return results
-
-
-def _checked(brand: Brand, report: BehaviourReport, people: dict[str, Contact]
+def _checked(brand: Brand, report: BehaviourReport
              ) -> tuple[Contact | None, str, Decision | None]:
-    """Everything that can refuse the report, before it writes: (contact, E.164, decision)."""
+    """Everything that can refuse the report, before it writes: (the person's contact row,
+    locked; their number in E.164; the decision it names)."""
     phone = report.phone
     if not phone and report.decision_id is not None:  # a flow may name the decision alone
         phone = Decision.objects.filter(brand=brand, pk=report.decision_id).values_list(
             "phone", flat=True).first()
     _check_payload(report.type, phone, report.data or {})
-    contact, e164 = _person(brand, phone, people) if phone else (None, "")
+    contact, e164 = _person(brand, phone) if phone else (None, "")
     return contact, e164, _given_decision(brand, report.decision_id, e164)
 
 
@@ -150,12 +138,9 @@ def _apply(brand: Brand, report: BehaviourReport, contact: Contact | None, e164:
     return event
 
 
-def _person(brand: Brand, phone: str, people: dict[str, Contact]
-            ) -> tuple[Contact | None, str]:
-    """The person's contact row, locked, and their number in E.164. A number exactly as a
-    contact stores it is valid already: only the others are parsed."""
-    if phone in people:
-        return people[phone], phone
+def _person(brand: Brand, phone: str) -> tuple[Contact | None, str]:
+    """A number exactly as a contact stores it is valid already: only the others are
+    parsed."""
     contact = Contact.objects.select_for_update().filter(brand=brand, phone=phone).first()
     e164 = phone
     if contact is None:
@@ -165,7 +150,6 @@ def _person(brand: Brand, phone: str, people: dict[str, Contact]
                        .first())
     if contact is not None:
         contact.brand = brand  # the same row: no second read for the brand
-        people[e164] = contact
     return contact, e164
 
 

@@ -157,8 +157,8 @@ def test_a_batch_of_behaviour_events_starts_and_ends_what_one_by_one_would(clien
 def test_a_batch_that_races_another_request_for_an_event_id_answers_duplicate(
         transactional_db, shop, api_key, person):
     """Another request is storing event `x` (for someone else) and has not committed when a
-    batch naming `x` arrives: the batch waits on `x`, is undone when the other commits, and
-    is taken again one event at a time: `x` is a duplicate, the rest are stored once."""
+    batch naming `x` arrives: the batch's `x` waits, is undone when the other commits and
+    answers duplicate; the events around it are stored once."""
     other = make_contact(shop, next(p for p in phones_open_now(2, minutes=600)
                                     if p != person.phone))
     answers = []

@@ -85,11 +85,11 @@ class BrandContext:
                                 else lifecycle.Thresholds())
         return self._thresholds
 
-    def prefetch_clicks(self, contacts: Iterable[Contact]) -> None:
+    def prefetch_clicks(self, contact_ids: Iterable[int]) -> None:
         """Read the click times of a batch's people at once (behaviour events add none)."""
         from delivery.services.journeys.timing import click_times
 
-        self._clicks = click_times([c.pk for c in contacts], now=self.now)
+        self._clicks = click_times(list(contact_ids), now=self.now)
 
     def clicks_of(self, contact: Contact) -> list[datetime] | None:
         """The person's click times if prefetched, else None (the caller reads them)."""
