@@ -1,7 +1,7 @@
 """Event → decision for a due journey step, while behaviour events arrive at a fixed rate.
 
-Production shape on loopback: gunicorn serves `POST /api/v1/events`; a real Celery worker
-with beat inside (`celery -A studio worker -B`) runs the journey tick every
+Production shape on loopback: gunicorn serves the events API; a real Celery worker with
+beat inside (`celery -A studio worker -B`, one solo process) runs the journey tick every
 JOURNEY_TICK_SECONDS and delivers the texts through the console provider. Events are
 offered open-loop at --rate per second (default 200): most are product views and carts
 (they write, schedule and cancel steps), one in --welcome-every is a `subscribed` event of
@@ -150,12 +150,13 @@ def events(phones: list[str], total: int, welcome_every: int) -> list[dict]:
 
 
 def offer(port: int, key: str, bodies: list[dict], rate: float, clients: int,
-          batch_ms: float = 0) -> tuple[list[float], float]:
+          batch_ms: float = 0) -> tuple[list[float], float, float]:
     """Open loop: event i is due at start + i/rate, whoever sends it; returns the API's
     answer latencies measured from each event's scheduled time. With `batch_ms`, the events
     due in each window of that length go together to /api/v1/events/batch at its end (a
     flow's event stream flushed every 100 ms, say), so each one's latency includes its wait
-    for the flush. Also returns the wall-clock time event 0 was due."""
+    for the flush. Also returns the wall-clock time event 0 was due and the seconds from
+    then to the last answer (what the achieved rate is measured over)."""
     per = max(1, round(rate * batch_ms / 1000)) if batch_ms else 1
     groups = [list(range(i, min(i + per, len(bodies)))) for i in range(0, len(bodies), per)]
     path = "/api/v1/events/batch" if batch_ms else "/api/v1/events"
@@ -188,7 +189,7 @@ def offer(port: int, key: str, bodies: list[dict], rate: float, clients: int,
         thread.start()
     for thread in threads:
         thread.join()
-    return sorted(latencies), start_wall
+    return sorted(latencies), start_wall, time.perf_counter() - start
 
 
 def step_latencies(expected: int, start_wall: float, rate: float,
@@ -234,10 +235,8 @@ def main() -> None:
     procs = start_services(free_port_value := free_port(), args.web_workers)
     try:
         time.sleep(2)  # the worker's first beat tick
-        began = time.perf_counter()
-        answered, start_wall = offer(free_port_value, key, bodies, args.rate, args.clients,
-                                     args.batch_ms)
-        offered_for = time.perf_counter() - began
+        answered, start_wall, offered_for = offer(free_port_value, key, bodies, args.rate,
+                                                  args.clients, args.batch_ms)
         fired = step_latencies(sum(1 for b in bodies if b["type"] == "subscribed"),
                                start_wall, args.rate)
     finally:
