@@ -1,15 +1,20 @@
 """Event → decision for a due journey step, while behaviour events arrive at a fixed rate.
 
-Production shape on loopback: gunicorn serves `POST /api/v1/events`; a real Celery worker
-with beat inside (`celery -A studio worker -B`) runs the journey tick every
+Production shape on loopback: gunicorn serves the events API; a real Celery worker with
+beat inside (`celery -A studio worker -B`, one solo process) runs the journey tick every
 JOURNEY_TICK_SECONDS and delivers the texts through the console provider. Events are
 offered open-loop at --rate per second (default 200): most are product views and carts
 (they write, schedule and cancel steps), one in --welcome-every is a `subscribed` event of
 a consented person, whose welcome step (wait 0) is due the moment it is stored. Latency is
-measured in the database: the decision's time (the tick's `now`) minus the event's arrival
-(`received_at`). Rows live in a database of their own (bench_journeys).
+the decision's time (the tick's `now`, in the database) minus the moment the event was due
+to be offered, so it includes any wait in the client and in the web tier.
 
-Run: .venv/bin/python bench/journeys.py [--rate 200] [--seconds 20] [--tick 1.0]
+The events go as a flow with a busy stream would send them: every --batch-ms (100 ms) the
+events due in that window go as one `POST /api/v1/events/batch` (20 events at 200/s), from
+--clients keep-alive connections; --batch-ms 0 sends one `POST /api/v1/events` per event.
+Rows live in a database of their own (bench_journeys).
+
+Run: .venv/bin/python bench/journeys.py [--rate 200] [--seconds 20] [--tick 1.0] [--batch-ms 100]
 Writes bench/results/journeys.json. Target: p99 <= 2 s at 200 events/s.
 """
 
@@ -144,28 +149,39 @@ def events(phones: list[str], total: int, welcome_every: int) -> list[dict]:
     return out
 
 
-def offer(port: int, key: str, bodies: list[dict], rate: float, clients: int) -> list[float]:
+def offer(port: int, key: str, bodies: list[dict], rate: float, clients: int,
+          batch_ms: float = 0) -> tuple[list[float], float, float]:
     """Open loop: event i is due at start + i/rate, whoever sends it; returns the API's
-    answer latencies measured from each event's scheduled time."""
+    answer latencies measured from each event's scheduled time. With `batch_ms`, the events
+    due in each window of that length go together to /api/v1/events/batch at its end (a
+    flow's event stream flushed every 100 ms, say), so each one's latency includes its wait
+    for the flush. Also returns the wall-clock time event 0 was due and the seconds from
+    then to the last answer (what the achieved rate is measured over)."""
+    per = max(1, round(rate * batch_ms / 1000)) if batch_ms else 1
+    groups = [list(range(i, min(i + per, len(bodies)))) for i in range(0, len(bodies), per)]
+    path = "/api/v1/events/batch" if batch_ms else "/api/v1/events"
     start = time.perf_counter() + 0.5
+    start_wall = time.time() + (start - time.perf_counter())
     latencies: list[float] = []
     lock = threading.Lock()
 
     def run(offset: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        for i in range(offset, len(bodies), clients):
-            due = start + i / rate
+        for group in groups[offset::clients]:
+            due = start + (group[-1] + 1) / rate if batch_ms else start + group[0] / rate
             pause = due - time.perf_counter()
             if pause > 0:
                 time.sleep(pause)
-            conn.request("POST", "/api/v1/events", json.dumps(bodies[i]), headers)
+            payload = ({"events": [bodies[i] for i in group]} if batch_ms else bodies[group[0]])
+            conn.request("POST", path, json.dumps(payload), headers)
             response = conn.getresponse()
-            response.read()
-            if response.status != 202:
-                raise SystemExit(f"event refused: {response.status}")
+            answer = json.loads(response.read() or b"{}")
+            if response.status not in (200, 202) or answer.get("errors"):
+                raise SystemExit(f"events refused: {response.status} {answer}")
+            done = time.perf_counter()
             with lock:
-                latencies.append(time.perf_counter() - due)
+                latencies.extend(done - (start + i / rate) for i in group)
         conn.close()
 
     threads = [threading.Thread(target=run, args=(c,)) for c in range(clients)]
@@ -173,10 +189,14 @@ def offer(port: int, key: str, bodies: list[dict], rate: float, clients: int) ->
         thread.start()
     for thread in threads:
         thread.join()
-    return sorted(latencies)
+    return sorted(latencies), start_wall, time.perf_counter() - start
 
 
-def step_latencies(expected: int, timeout: float = 120) -> list[float]:
+def step_latencies(expected: int, start_wall: float, rate: float,
+                   timeout: float = 120) -> list[float]:
+    """For each welcome step: its decision's time minus the moment its `subscribed` event
+    was due to be offered (event `sub-<i>` at start + i/rate), so a wait in the client's
+    batch counts too."""
     from delivery.models import JourneyStep
 
     deadline = time.monotonic() + timeout
@@ -184,8 +204,9 @@ def step_latencies(expected: int, timeout: float = 120) -> list[float]:
     while steps.filter(status="pending").exists() and time.monotonic() < deadline:
         time.sleep(0.5)
     rows = steps.filter(status="fired").values_list("decision__created_at",
-                                                   "trigger_event__received_at")
-    found = sorted((decided - received).total_seconds() for decided, received in rows)
+                                                   "trigger_event__event_id")
+    found = sorted(decided.timestamp() - (start_wall + int(event_id.split("-")[1]) / rate)
+                   for decided, event_id in rows)
     if len(found) != expected:
         print(f"warning: {len(found)} of {expected} welcome steps fired")
     return found
@@ -203,6 +224,9 @@ def main() -> None:
     parser.add_argument("--welcome-every", type=int, default=10)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--batch-ms", type=float, default=100,
+                        help="flush the events due in each window of this many ms as one "
+                             "/events/batch request (0: one POST /events per event)")
     args = parser.parse_args()
     configure(args.tick)
     total = int(args.rate * args.seconds)
@@ -211,10 +235,10 @@ def main() -> None:
     procs = start_services(free_port_value := free_port(), args.web_workers)
     try:
         time.sleep(2)  # the worker's first beat tick
-        began = time.perf_counter()
-        answered = offer(free_port_value, key, bodies, args.rate, args.clients)
-        offered_for = time.perf_counter() - began
-        fired = step_latencies(sum(1 for b in bodies if b["type"] == "subscribed"))
+        answered, start_wall, offered_for = offer(free_port_value, key, bodies, args.rate,
+                                                  args.clients, args.batch_ms)
+        fired = step_latencies(sum(1 for b in bodies if b["type"] == "subscribed"),
+                               start_wall, args.rate)
     finally:
         for proc in procs:
             proc.terminate()
@@ -236,7 +260,7 @@ def main() -> None:
         "api_p50_ms": pick(answered, 0.5) * 1000, "api_p99_ms": pick(answered, 0.99) * 1000,
         "due_steps": len(fired), "step_p50_s": pick(fired, 0.5), "step_p99_s": p99,
         "step_max_s": max(fired, default=None), "tick_s": args.tick,
-        "web_workers": args.web_workers, "cpus": os.cpu_count(),
+        "web_workers": args.web_workers, "batch_ms": args.batch_ms, "cpus": os.cpu_count(),
         "load_average": os.getloadavg(), "target_met": met}, indent=2))
 
 

@@ -180,8 +180,10 @@ def timeline(contact: Contact) -> list[Moment]:
     for link in ShortLink.objects.filter(decision__contact=contact, first_clicked_at__isnull=False):
         moments.append(Moment(link.first_clicked_at, "click",  # type: ignore[arg-type]
                               f"Clicked /l/{link.code} ({link.clicks}×)", link.destination))
-    for ev in Event.objects.filter(brand_id=contact.brand_id, phone=contact.phone):
-        moments.append(Moment(ev.occurred_at, "event", f"Event: {ev.type}", ev.event_id))
+    for ev in Event.objects.filter(brand_id=contact.brand_id, phone=contact.phone).exclude(
+            type=Event.Type.CLICKED, event_id__startswith="link:"):  # the click moment says it
+        moments.append(Moment(ev.occurred_at, "event", f"Event: {ev.get_type_display()}",
+                              event_detail(ev)))
     for m in InboundMessage.objects.filter(brand_id=contact.brand_id, from_phone=contact.phone):
         moments.append(Moment(m.received_at, "inbound", f"Texted us ({m.classification})",
                               m.body))
@@ -190,6 +192,17 @@ def timeline(contact: Contact) -> list[Moment]:
                               f"Double opt-in requested: {r.get_status_display().lower()}",
                               f"text {r.text_status}; expires {r.expires_at:%Y-%m-%d %H:%M}"))
     return sorted(moments, key=lambda m: m.at, reverse=True)
+
+
+def event_detail(event: Event) -> str:
+    """What a behaviour event was about (the product, the order), else its id."""
+    product = (event.data or {}).get("product") or {}
+    order = (event.data or {}).get("order") or {}
+    if product.get("name"):
+        return f"{product['name']} ({event.event_id})"
+    if order:
+        return f"order {order.get('id')} · {order.get('value')} ({event.event_id})"
+    return event.event_id
 
 
 def export_contact(contact: Contact) -> dict[str, Any]:

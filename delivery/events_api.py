@@ -22,8 +22,8 @@ from delivery.schemas import (
     EventBatchOut,
     EventIn,
 )
-from delivery.services import DecisionNotFound, DeliveryError, EventReport, EventResult
-from delivery.services.rewards import BEHAVIOUR_TYPES
+from delivery.services import BehaviourReport, DecisionNotFound, EventReport, EventResult
+from delivery.services.behaviour import BEHAVIOUR_TYPES
 
 router = Router(tags=["events"])
 
@@ -45,8 +45,9 @@ def _record_one(brand, payload: EventIn):
 @router.post("/events/batch", response={200: EventBatchOut, **ERRORS},
              summary="Report up to 1,000 events; one answer per event, in order")
 def create_events(request: HttpRequest, payload: EventBatchIn):
+    brand = brand_of(request)
     answers: list[dict | None] = [None] * len(payload.events)
-    reports, positions = [], []
+    reports, behaviour, positions, behaviour_positions = [], [], [], []
     for index, item in enumerate(payload.events):
         try:
             event = EventIn.model_validate(item)
@@ -54,26 +55,27 @@ def create_events(request: HttpRequest, payload: EventBatchIn):
             answers[index] = _invalid(index, item, error)
             continue
         if event.type in BEHAVIOUR_TYPES:
-            answers[index] = _behaviour_answer(index, brand_of(request), event)
+            behaviour.append(BehaviourReport(event.event_id, event.type, event.phone,
+                                             event.decision_id, event.occurred_at,
+                                             event.data()))
+            behaviour_positions.append(index)
             continue
         reports.append(EventReport(event.event_id, event.type, event.phone, event.decision_id,
                                    event.occurred_at))
         positions.append(index)
-    for index, result in zip(positions, services.record_events(brand_of(request), reports),
-                             strict=True):
+    # Behaviour first: an opt-out in the same batch then ends at once the steps its
+    # visits started, instead of leaving them pending until they come due.
+    if behaviour:
+        for index, result in zip(behaviour_positions,
+                                 services.record_behaviour_events(brand, behaviour),
+                                 strict=True):
+            answers[index] = _answer(index, result)
+    for index, result in zip(positions, services.record_events(brand, reports), strict=True):
         answers[index] = _answer(index, result)
     counts = {status: sum(1 for a in answers if a and a["status"] == status)
               for status in ("accepted", "duplicate", "error")}
     return Status(200, {"accepted": counts["accepted"], "duplicates": counts["duplicate"],
                         "errors": counts["error"], "results": answers})
-
-
-def _behaviour_answer(index: int, brand, event: EventIn) -> dict:
-    try:
-        _, created = _record_one(brand, event)
-    except DeliveryError as error:
-        return _answer(index, EventResult(event.event_id, "error", error))
-    return _answer(index, EventResult(event.event_id, "accepted" if created else "duplicate"))
 
 
 def _answer(index: int, result: EventResult) -> dict:

@@ -1,4 +1,5 @@
-"""Reads about journeys: the studio's Journeys page and a person's timeline."""
+"""Reads about journeys: the studio's Journeys page, a person's timeline and their personal
+send time."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from datetime import datetime
 from django.db.models import Count
 
 from brandguard.models import Brand
-from delivery.models import Contact, Event, Journey, JourneyStep, Send, StageChange
-from delivery.services.journeys import brand_journeys
+from delivery import audience_selectors, send_time
+from delivery.audience_selectors import Moment
+from delivery.models import Contact, Journey, JourneyStep, Send, StageChange
+from delivery.services.journeys import brand_journeys, timing
 
 STATUSES = [s.value for s in JourneyStep.Status]
 
@@ -40,46 +43,68 @@ def journey_overview(brand: Brand) -> list[JourneyRow]:
     return list(rows.values())
 
 
+def contact_timeline(contact: Contact) -> list[Moment]:
+    """The person's whole story for the Contacts page, newest first: consent, decisions,
+    sends, clicks and events (delivery.audience_selectors.timeline), with how their stage
+    moved and what each journey did about their behaviour (scheduled, fired, or ended and
+    why)."""
+    moments = audience_selectors.timeline(contact)
+    for change in StageChange.objects.filter(contact=contact).select_related("event"):
+        cause = (f" after {change.event.get_type_display().lower()}" if change.event
+                 else " (time passed)")
+        moments.append(Moment(change.occurred_at, "stage",
+                              f"Stage: {change.get_to_stage_display()}",
+                              f"from {change.get_from_stage_display() or 'none'}{cause}"))
+    for step in JourneyStep.objects.filter(contact=contact).select_related("decision"):
+        moments.extend(_step_moments(step))
+    return sorted(moments, key=lambda m: m.at, reverse=True)
+
+
+def _step_moments(step: JourneyStep) -> list[Moment]:
+    name = f"{step.get_intent_display()} journey"
+    scheduled = Moment(step.created_at, "step", f"{name}: step scheduled",
+                       f"triggered {step.trigger_at:%Y-%m-%d %H:%M}, due "
+                       f"{step.due_at:%Y-%m-%d %H:%M} UTC, worth sending until "
+                       f"{step.expires_at:%Y-%m-%d %H:%M} UTC")
+    if step.status == JourneyStep.Status.PENDING:
+        return [scheduled]
+    ended_at = step.finished_at or step.created_at
+    why = f"{step.reason}" + (f": {step.detail}" if step.detail else "") if step.reason else ""
+    if step.status == JourneyStep.Status.FIRED:
+        decision = step.decision
+        asked = f"decision {decision.status}" if decision is not None else "decision asked"
+        # A fired step's waiting send can still be canceled by an exit: its reason shows.
+        return [Moment(ended_at, "step", f"{name}: step fired",
+                       " · ".join(filter(None, [asked, why])), "bad" if step.reason else "good"),
+                scheduled]
+    # Listed before the scheduling: a step stored already ended reads end-first, newest first.
+    return [Moment(ended_at, "step", f"{name}: step {step.status} ({step.reason})", why, "bad"),
+            scheduled]
+
+
 @dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    kind: str      # event | stage | step
-    title: str
-    detail: str = ""
-    status: str = ""
+class SendTimeProfile:
+    """A person's click hours against the brand's (delivery.send_time), for a small chart."""
+
+    zone: str
+    person_clicks: int
+    brand_clicks: int
+    person: tuple[float, ...]   # q_h: the person's curve shrunk toward the brand's
+    brand: tuple[float, ...]    # p_h
+    preferred_hour: int
+    own_weight: float           # N / (N + k): how much of q is the person's own habit
 
 
-def journey_timeline(contact: Contact, *, limit: int = 200) -> list[TimelineEntry]:
-    """What the person did, how their stage moved and what each journey did about it,
-    newest first (for the Contacts page's timeline)."""
-    entries: list[TimelineEntry] = []
-    for event in Event.objects.filter(contact=contact).order_by("-occurred_at")[:limit]:
-        product = (event.data.get("product") or {}).get("name", "")
-        order = event.data.get("order") or {}
-        detail = product or (f"order {order.get('id')} · {order.get('value')}" if order else "")
-        entries.append(TimelineEntry(event.occurred_at, "event", event.get_type_display(),
-                                     detail))
-    for change in StageChange.objects.filter(contact=contact).order_by("-occurred_at")[:limit]:
-        entries.append(TimelineEntry(
-            change.occurred_at, "stage", f"Stage: {change.get_to_stage_display()}",
-            f"from {change.get_from_stage_display() or 'none'}"
-            + (f" after {change.event.get_type_display().lower()}" if change.event else "")))
-    steps = (JourneyStep.objects.filter(contact=contact).select_related("decision__send")
-             .order_by("-created_at")[:limit])
-    for step in steps:
-        entries.append(TimelineEntry(step.created_at, "step",
-                                     f"{step.get_intent_display()} journey: {step.status}",
-                                     _step_detail(step), step.status))
-    return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
-
-
-def _step_detail(step: JourneyStep) -> str:
-    parts = [f"due {step.due_at:%Y-%m-%d %H:%M} UTC"]
-    if step.reason:
-        parts.append(f"reason {step.reason}" + (f" ({step.detail})" if step.detail else ""))
-    send = getattr(step.decision, "send", None) if step.decision_id else None
-    if step.decision_id and step.decision is not None:
-        parts.append(f"decision {step.decision.status}")
-    if send is not None:
-        parts.append(f"send {send.status}")
-    return " · ".join(parts)
+def send_time_profile(contact: Contact, *, now: datetime) -> SendTimeProfile | None:
+    """None for a number without a known time zone (there is no local hour to prefer)."""
+    if not contact.time_zones:
+        return None
+    counts = timing.brand_click_counts(contact.brand_id, now=now)
+    person_hours = timing.person_click_hours(contact, now=now)
+    brand = send_time.brand_curve_of_counts(counts)
+    person = send_time.person_curve(person_hours, brand)
+    n = len(person_hours)
+    return SendTimeProfile(
+        zone=contact.time_zones[0], person_clicks=n, brand_clicks=sum(counts),
+        person=person, brand=brand, preferred_hour=send_time.preferred_hour(person),
+        own_weight=n / (n + send_time.DEFAULT_PSEUDO_COUNT))

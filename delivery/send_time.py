@@ -38,6 +38,13 @@ def brand_curve(click_hours: Iterable[int]) -> tuple[float, ...]:
     counts = [0] * HOURS
     for hour in click_hours:
         counts[hour % HOURS] += 1
+    return brand_curve_of_counts(counts)
+
+
+def brand_curve_of_counts(counts: Sequence[int]) -> tuple[float, ...]:
+    """p_h from clicks per hour 0-23."""
+    if len(counts) != HOURS:
+        raise ValueError("one count per hour of the day")
     total = sum(counts)
     return tuple((c + 1) / (total + HOURS) for c in counts)
 

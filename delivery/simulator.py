@@ -3,16 +3,22 @@
 
 Each shopper has a number in one of a few US zones, a preferred local hour, habits (how often
 they visit, how far they browse, how often they add to a cart and buy) and a hidden taste
-for each variant (its click rate, unknown to the bandit). Their behaviour goes through the
-real views in-process (the Django test client against the WSGI app: `POST /api/v1/events`,
-`GET /l/<code>`), with `occurred_at` and the delivery clock (`delivery.clock.use`) set to
-the simulated instant. Each simulated tick then does what beat and the worker do: fire due
-journey steps and deliver due sends, through the console provider only (nothing leaves the
-machine). A shopper who gets a text may click its link, buy after the click or reply STOP.
+for each variant (its click rate, unknown to the bandit).
 
-Everything runs in one transaction that is rolled back at the end (unless `keep`), so a
-simulation leaves the brand's data as it found it. Brands without approved copy for a
-journey's intent and stage get two plain approved variants for the run (rolled back too).
+Every write a flow or a person makes goes through an HTTP route of the app, served in-process
+(the Django test client against the WSGI app, with the API key's Authorization header):
+shoppers and their consent proof are registered with `POST /api/v1/contacts/batch` (and
+`POST /api/v1/contacts` when one signs up during the run), behaviour and STOPs are reported
+to `POST /api/v1/events` with `occurred_at`, clicks follow `GET /l/<code>`. The delivery
+clock (`delivery.clock.use`) is set to the simulated instant. Each simulated tick then does
+what beat and the worker do: fire due journey steps and deliver due sends, through the
+console provider only (nothing leaves the machine). A shopper who gets a text may click its
+link, buy after the click or reply STOP. Only the operator's set-up is direct: an API key
+for the run and, where a pool is empty, two plain approved variants.
+
+Everything runs in one transaction that is rolled back at the end, so a simulation leaves
+the brand's data as it found it. With `keep` (the demo's seed) it stays, and what still
+waits at the end (steps, sends) is canceled, `simulation_ended`.
 """
 
 from __future__ import annotations
@@ -36,16 +42,18 @@ from brandguard.models import Brand
 from copygen.models import Variant
 from copygen.taxonomy import Stage
 from delivery import clock, journeys, quiet_hours
-from delivery.models import ConsentEvent, Event, JourneyStep, Send
+from delivery.models import Event, JourneyStep, Send
 from delivery.selectors import delivery_settings
-from delivery.services import create_api_key, opt_out_contact, record_consent, register_contact
-from delivery.services.journeys import brand_journeys, fire_due_steps
-from delivery.services.sending import deliver
+from delivery.services import create_api_key
+from delivery.services.journeys import fire_due_steps
+from delivery.services.sending import cancel_send, deliver
 
 AREAS = (("212", "America/New_York"), ("312", "America/Chicago"),
          ("213", "America/Los_Angeles"), ("305", "America/New_York"))  # 305: Florida's 8-20
 CATEGORIES = ("tents", "packs", "stoves", "jackets", "boots", "fuel")
 TICK = timedelta(minutes=10)
+CONTACTS_BATCH = 1000  # the contacts batch endpoint's limit
+SIMULATION_ENDED = "simulation_ended"
 CONSENT_TEXT = ("I agree to receive recurring marketing texts at this number. Consent is not "
                 "a condition of purchase. Msg & data rates may apply. Reply STOP to opt out.")
 SIM_COPY = ("{brand}: a quick note about {topic}: {link} Reply STOP to opt out")
@@ -117,22 +125,45 @@ class Simulation:
             subscribed=n % 10 != 0)
 
     def _prepare(self) -> None:
+        # Set-up an operator does by hand on the quick-start: an API key for the flows and
+        # approved copy where a pool is empty. Everything after goes through HTTP routes.
         self.key = create_api_key(self.brand, name="shopper simulator")[1]
         self.report.copy_filled = self._fill_copy()
         for variant in Variant.objects.filter(brand=self.brand, status="approved",
                                               is_current=True):
             self.taste[variant.pk] = self.rng.uniform(0.05, 0.35)
-        brand_journeys(self.brand)
+        people = []
         for shopper in self.shoppers:
-            contact = register_contact(self.brand, shopper.phone, attributes={
-                "first_name": self.rng.choice(["Sam", "Ana", "Lee", "Kim", "Max", "Ivy"])})
+            person: dict = {"phone": shopper.phone, "attributes": {
+                "first_name": self.rng.choice(["Sam", "Ana", "Lee", "Kim", "Max", "Ivy"])}}
             if shopper.subscribed:
-                record_consent(contact, kind=ConsentEvent.Kind.GRANTED,
-                               source=ConsentEvent.Source.WEB_FORM, consent_text=CONSENT_TEXT,
-                               occurred_at=self.now - timedelta(days=30))
+                person.update(self._grant(self.now - timedelta(days=30)))
             else:  # joins during the run: a welcome, once consent is in
                 at = self.now + timedelta(hours=self.rng.uniform(1, 24 * self.days))
-                self._at(at, partial(self._subscribe, shopper, contact))
+                self._at(at, partial(self._subscribe, shopper))
+            people.append(person)
+        for first in range(0, len(people), CONTACTS_BATCH):
+            answer = self._post("/api/v1/contacts/batch",
+                                {"contacts": people[first:first + CONTACTS_BATCH]}, 200)
+            if answer["refused"]:
+                raise RuntimeError(f"the contacts API refused simulated shoppers: {answer}")
+
+    def _grant(self, at: datetime) -> dict:
+        """A web-form grant with its proof, confirmed on the form itself (no Y by text)."""
+        return {"consent": {"status": "granted", "source": "web_form",
+                            "consent_text": CONSENT_TEXT, "occurred_at": at.isoformat(),
+                            "source_detail": f"https://{self._domain()}/sms-signup"},
+                "double_opt_in": False}
+
+    def _domain(self) -> str:
+        return self.brand.website_domain or "example.com"
+
+    def _post(self, path: str, body: dict, expected: int) -> dict:
+        response = self.client.post(path, json.dumps(body), content_type="application/json",
+                                    headers={"Authorization": f"Bearer {self.key}"})
+        if response.status_code != expected:
+            raise RuntimeError(f"{path} refused a simulated request: {response.content!r}")
+        return response.json()
 
     def _fill_copy(self) -> int:
         made = 0
@@ -158,16 +189,38 @@ class Simulation:
         heapq.heappush(self.queue, (when, next(self.seq), action))
 
     def run(self, *, keep: bool = False) -> Report:
+        provider = django_settings.SMS_PROVIDER
         django_settings.SMS_PROVIDER = "console"  # a simulation never reaches a carrier
+        try:
+            return self._run(keep=keep)
+        finally:
+            django_settings.SMS_PROVIDER = provider
+
+    def _run(self, *, keep: bool) -> Report:
         with transaction.atomic(), clock.use(lambda: self.now):
             self._prepare()
             self._plan_days()
             while self.now < self.end:
                 self._tick()
             self._measure()
-            if not keep:
+            if keep:
+                self._settle()
+            else:
                 transaction.set_rollback(True)
         return self.report
+
+    def _settle(self) -> None:
+        """Kept runs end what is still waiting: the shoppers' numbers are made up, and a real
+        worker would otherwise fire their steps and send their texts in real time."""
+        phones = list(self.by_phone)
+        JourneyStep.objects.filter(brand=self.brand, contact__phone__in=phones,
+                                   status=JourneyStep.Status.PENDING).update(
+            status=JourneyStep.Status.CANCELED, reason=SIMULATION_ENDED,
+            detail="the simulation ended", finished_at=self.now)
+        for send in Send.objects.filter(brand=self.brand, to_phone__in=phones,
+                                        status=Send.Status.PENDING):
+            cancel_send(send, reason=SIMULATION_ENDED.upper(), detail="the simulation ended",
+                        now=self.now)
 
     def _tick(self) -> None:
         until = self.now + TICK
@@ -209,11 +262,7 @@ class Simulation:
                 "occurred_at": self.now.isoformat(), **payload}
         if shopper is not None:
             body["phone"] = shopper.phone
-        response = self.client.post("/api/v1/events", json.dumps(body),
-                                    content_type="application/json",
-                                    headers={"Authorization": f"Bearer {self.key}"})
-        if response.status_code != 202:
-            raise RuntimeError(f"the events API refused a simulated event: {response.content!r}")
+        self._post("/api/v1/events", body, 202)
         self.report.events += 1
         if type == "purchased":
             self.report.purchases += 1
@@ -233,8 +282,7 @@ class Simulation:
         if self.rng.random() < shopper.cart_rate:
             product = viewed[-1]
             self._at(at, partial(self._event, shopper, "added_to_cart", product=product,
-                                 cart_url=f"https://{self.brand.website_domain or 'example.com'}"
-                                          "/cart"))
+                                 cart_url=f"https://{self._domain()}/cart"))
             if self.rng.random() < shopper.buy_rate:
                 self._at(at + timedelta(minutes=self.rng.uniform(2, 15)),
                          partial(self._buy, shopper, product))
@@ -251,12 +299,13 @@ class Simulation:
         self._event(shopper, "purchased", order={"id": f"o-{next(self.seq)}",
                                                  "value": product["price"], "items": [item]})
 
-    def _subscribe(self, shopper: Shopper, contact) -> None:
+    def _subscribe(self, shopper: Shopper) -> None:
         self._event(shopper, "subscribed")
-        # Double opt-in: the confirming reply comes a few minutes later.
-        record_consent(contact, kind=ConsentEvent.Kind.GRANTED, source=ConsentEvent.Source.KEYWORD,
-                       inbound_message_sid=f"SMsim{next(self.seq):027d}",
-                       occurred_at=self.now + timedelta(minutes=3))
+        # The signup form's consent reaches us a few minutes later: the welcome waits for it.
+        self._at(self.now + timedelta(minutes=3), partial(self._consent, shopper))
+
+    def _consent(self, shopper: Shopper) -> None:
+        self._post("/api/v1/contacts", {"phone": shopper.phone, **self._grant(self.now)}, 200)
         shopper.subscribed = True
 
     def _news(self, kind: str, product: dict) -> None:
@@ -291,9 +340,8 @@ class Simulation:
                      partial(self._buy, shopper, self.rng.choice(self.catalog)))
 
     def _stop(self, shopper: Shopper) -> None:
-        contact = register_contact(self.brand, shopper.phone)
-        opt_out_contact(contact, at=self.now, source=ConsentEvent.Source.KEYWORD,
-                        inbound_message_sid=f"SMstop{next(self.seq):026d}")
+        # The flow that heard the STOP reports it; the ledger records it (source "api").
+        self._event(shopper, "opted_out")
         shopper.opted_out = True
         self.report.opt_outs += 1
 

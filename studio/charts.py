@@ -100,6 +100,43 @@ def bar_chart(series: Sequence[tuple[str, int]], *, title: str, width: int = 400
     return "".join(parts)
 
 
+def hour_chart(person: Sequence[float], brand: Sequence[float], *, preferred: int, title: str,
+               width: int = 360, height: int = 150, axis_width: int = 36) -> str:
+    """24 local hours: the person's curve as bars (their preferred hour in the "leading"
+    colour), the brand's curve as a line over them, both as shares of clicks per hour."""
+    peak = max([*person, *brand, 0.0]) or 1.0
+    top, step = axis(peak)
+    plot_h = height - 20
+    slot = (width - axis_width) / 24
+
+    def y(share: float) -> float:
+        return round(plot_h - (plot_h - 6) * min(share, top) / top, 2)
+
+    parts = [_open(width, height, title, "hours")]
+    for i in range(round(top / step) + 1):
+        parts.append(f'<line x1="{axis_width}" y1="{y(step * i)}" x2="{width}" '
+                     f'y2="{y(step * i)}" stroke="{LINE}"/>')
+        parts.append(_text(axis_width - 4, y(step * i) + 4, percent(step * i), anchor="end",
+                           size=11, colour=MUTED))
+    for hour, share in enumerate(person):
+        left = round(axis_width + slot * hour + slot * 0.15, 2)
+        colour = OK if hour == preferred else ACCENT
+        label = f"{hour:02d}:00: this person {percent(share)}, brand {percent(brand[hour])}"
+        parts.append(f"<g><title>{escape(label)}</title>"
+                     f'<rect x="{left}" y="{y(share)}" width="{round(slot * 0.7, 2)}" '
+                     f'height="{round(plot_h - y(share), 2)}" fill="{colour}" '
+                     f'fill-opacity="{1 if hour == preferred else 0.55}" rx="1"/></g>')
+    points = " ".join(f"{round(axis_width + slot * (h + 0.5), 2)},{y(share)}"
+                      for h, share in enumerate(brand))
+    parts.append(f'<polyline points="{points}" fill="none" stroke="{INK}" stroke-width="1.5" '
+                 f'stroke-dasharray="4 3"/>')
+    for hour in (0, 6, 12, 18, 23):
+        parts.append(_text(round(axis_width + slot * (hour + 0.5), 2), height - 4,
+                           f"{hour:02d}", anchor="middle", size=11, colour=MUTED))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _open(width: int, height: int, title: str, kind: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {kind}" viewBox="0 0 {width} '
             f'{height}" width="{width}" height="{height}" role="img" aria-label={quoteattr(title)}'

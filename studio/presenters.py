@@ -178,6 +178,20 @@ def pool_view(stats: PoolStats, days: list[tuple[date, int]]) -> dict:
             "days": days, "days_sends": sum(n for _, n in days)}
 
 
+def send_time_view(profile) -> dict | None:
+    """The contact page's personal send-time chart (delivery.journey_selectors.SendTimeProfile)
+    and the sentence that reads it."""
+    if profile is None:
+        return None
+    svg = charts.hour_chart(
+        profile.person, profile.brand, preferred=profile.preferred_hour,
+        title=f"Clicks by local hour ({profile.zone}): this person's curve as bars, the "
+              f"brand's as a dashed line; preferred hour {profile.preferred_hour:02d}:00")
+    # From studio.charts, which escapes every piece of text.
+    return {"profile": profile, "svg": mark_safe(svg),
+            "own_percent": round(profile.own_weight * 100)}
+
+
 # --- Guardrails history ---------------------------------------------------------------------
 
 POLICY_LABELS = {

@@ -1,6 +1,7 @@
 """Every write in the delivery app goes through these functions."""
 
 from delivery.services.apikeys import create_api_key, revoke_api_key
+from delivery.services.behaviour import BehaviourReport, record_behaviour_events
 from delivery.services.contacts import (
     opt_in_contact,
     opt_out_contact,
@@ -34,6 +35,7 @@ from delivery.services.settings import save_delivery_settings
 from delivery.services.status import record_status_callback
 
 __all__ = [
+    "BehaviourReport",
     "ConsentProofMissing",
     "DecisionNotFound",
     "DecisionNotSendable",
@@ -60,6 +62,7 @@ __all__ = [
     "penalize_recent_send",
     "record_click",
     "record_consent",
+    "record_behaviour_events",
     "record_event",
     "record_events",
     "record_status_callback",

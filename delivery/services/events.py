@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import transaction
-from django.utils import timezone
 
 from brandguard.models import Brand
+from delivery import clock
 from delivery.models import ConsentEvent, Contact, Decision, DeliverySettings, Event
 from delivery.selectors import delivery_settings
 from delivery.services import event_rows
@@ -79,7 +79,7 @@ def record_events(brand: Brand, reports: Sequence[EventReport], *,
     """Store each report once per (brand, event_id) and apply what it teaches. One result per
     report, in order: accepted, duplicate (the event_id was seen before, nothing changes) or
     error (this report was refused; the others are unaffected)."""
-    now = now or timezone.now()
+    now = now or clock.now()  # the simulator's fast-forward clock reaches the views
     results: list[EventResult | None] = [None] * len(reports)
     rows, first_of = _checked_rows(brand, reports, results, now)
     settings = delivery_settings(brand)
@@ -109,7 +109,7 @@ def record_event(
     A replayed event_id changes nothing. Without a decision_id a reward goes to the latest
     text sent to the person within the attribution window. Behaviour (a view, a cart, a
     purchase…) also moves the person's stage and journeys, with its `data` payload."""
-    from delivery.services.rewards import BEHAVIOUR_TYPES, record_behaviour_event
+    from delivery.services.behaviour import BEHAVIOUR_TYPES, record_behaviour_event
 
     if type in BEHAVIOUR_TYPES:
         return record_behaviour_event(brand, event_id=event_id, phone=phone, type=type,

@@ -1,5 +1,6 @@
 """What the bandit learns: a send is a trial, a click or conversion a success, an opt-out soon
-after a send a penalty (events a flow reports are applied by `services/events.py`). Every count moves once, by a conditional UPDATE on the decision, and
+after a send a penalty (events a flow reports are applied by `services/events.py`, behaviour
+events by `services/behaviour.py`). Every count moves once, by a conditional UPDATE on the decision, and
 the arm counts move with F() expressions, so concurrent workers never double count or lose
 an update."""
 
@@ -7,17 +8,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from uuid import UUID
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 
-from brandguard.models import Brand
 from delivery import clock
 from delivery.models import ArmState, Contact, Decision, Event, ShortLink
 from delivery.selectors import delivery_settings
-from delivery.services.contacts import parse_or_refuse
-from delivery.services.errors import InvalidEvent, UnknownDecision
 
 
 def _arm(decision: Decision):
@@ -103,87 +100,6 @@ def penalize_recent_send(contact: Contact, *, at: datetime) -> bool:
         if first:
             _bump(latest, penalties=F("penalties") + 1)
     return bool(first)
-
-
-# Behaviour types: what people do on the brand's site. They move the lifecycle stage and
-# start or end journeys (delivery.services.journeys). A purchase is both a reward and one.
-BEHAVIOUR_TYPES = frozenset({"purchased", "subscribed", "product_viewed", "added_to_cart",
-                             "checkout_started", "back_in_stock", "price_dropped"})
-# About a product, not a person: they reach the people who viewed it.
-PRODUCT_NEWS_TYPES = frozenset({"back_in_stock", "price_dropped"})
-NEEDS_PRODUCT = PRODUCT_NEWS_TYPES | {"product_viewed"}
-
-
-def record_behaviour_event(
-    brand: Brand, *, event_id: str, phone: str | None, type: str,
-    decision_id: UUID | None = None, occurred_at: datetime | None = None,
-    data: dict | None = None, now: datetime | None = None,
-) -> tuple[Event, bool]:
-    """Store an event once per (brand, event_id), reward the decision it belongs to and let
-    behaviour move the person's stage and journeys, in one transaction.
-
-    Returns (event, created). A replayed event_id changes nothing. Without a decision_id
-    a rewarded type goes to the latest text sent to the person within the attribution
-    window. `occurred_at` places a late or out-of-order event at its own time: the journeys
-    judge "a purchase after the cart" by when things happened, not when we heard.
-    """
-    now = now or clock.now()
-    occurred_at = occurred_at or now
-    data = data or {}
-    if not phone and decision_id is not None:  # a flow may name the decision alone
-        phone = Decision.objects.filter(brand=brand, pk=decision_id).values_list(
-            "phone", flat=True).first()
-    _check_payload(type, phone, data)
-    e164 = parse_or_refuse(phone).e164 if phone else ""
-    decision = _given_decision(brand, decision_id, e164)
-    with transaction.atomic():
-        existing = Event.objects.filter(brand=brand, event_id=event_id).first()
-        if existing is not None:
-            return existing, False
-        contact = (Contact.objects.filter(brand=brand, phone=e164).first() if e164 else None)
-        settings = delivery_settings(brand)
-        if decision is None and contact is not None and type in settings.rewarded_event_types:
-            decision = _attributed_decision(contact, occurred_at,
-                                            timedelta(days=settings.attribution_window_days))
-        try:
-            with transaction.atomic():
-                event = Event.objects.create(brand=brand, event_id=event_id, phone=e164,
-                                             contact=contact, type=type, decision=decision,
-                                             data=data, occurred_at=occurred_at)
-        except IntegrityError:  # the same event_id raced us in: it is the same event
-            return Event.objects.get(brand=brand, event_id=event_id), False
-        if decision is not None and type in settings.rewarded_event_types:
-            reward_decision(decision, at=now)
-        if type in BEHAVIOUR_TYPES:
-            from delivery.services.journeys import on_behaviour_event
-
-            on_behaviour_event(event, now=now)
-    return event, True
-
-
-def _check_payload(type: str, phone: str | None, data: dict) -> None:
-    if type in NEEDS_PRODUCT and not data.get("product"):
-        raise InvalidEvent(f"a {type} event needs its product", field="product")
-    if not phone and type not in PRODUCT_NEWS_TYPES:
-        raise InvalidEvent(f"a {type} event needs the person's phone", field="phone")
-
-
-def _given_decision(brand: Brand, decision_id: UUID | None, phone: str) -> Decision | None:
-    if decision_id is None:
-        return None
-    decision = Decision.objects.filter(brand=brand, pk=decision_id).first()
-    if decision is None or not phone or decision.phone != phone:
-        raise UnknownDecision("no decision with this id for this brand and phone",
-                              field="decision_id")
-    return decision
-
-
-def _attributed_decision(contact: Contact, occurred_at: datetime, window: timedelta
-                         ) -> Decision | None:
-    return (Decision.objects.filter(contact=contact, counted_at__isnull=False,
-                                    counted_at__lte=occurred_at,
-                                    counted_at__gte=occurred_at - window)
-            .order_by("-counted_at").first())
 
 
 def record_click(link: ShortLink, *, now: datetime | None = None) -> str:

@@ -12,11 +12,13 @@ from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from delivery import audience_selectors
+from delivery import audience_selectors, journey_selectors
 from delivery.models import ConsentEvent, Contact, ContactImport
 from delivery.services import audience, imports
+from studio import presenters
 from studio.audience_forms import ContactSearchForm, EraseForm, ImportUploadForm, OptOutForm
 from studio.permissions import BrandAccess, get_brand_access
 from studio.views.common import page_context
@@ -50,7 +52,9 @@ def _person_context(access: BrandAccess, contact: Contact, **extra) -> dict:
         access, "contacts", contact=contact,
         summary=audience_selectors.consent_summary(contact),
         facts=audience_selectors.number_facts(contact),
-        timeline=audience_selectors.timeline(contact),
+        timeline=journey_selectors.contact_timeline(contact),
+        send_time=presenters.send_time_view(
+            journey_selectors.send_time_profile(contact, now=timezone.now())),
         ledger=ConsentEvent.objects.filter(contact=contact).order_by("-occurred_at", "-id"),
         opt_out_form=extra.pop("opt_out_form", None) or OptOutForm(), **extra)
 

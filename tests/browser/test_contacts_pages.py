@@ -5,11 +5,15 @@ and a report. A copywriter only reads. Screenshots at 1280 and 390 px."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from delivery.models import ConsentEvent, Contact
+from delivery.services import record_event
 from studio.demo import seed_demo
 from studio.demo_audience import seed_audience
 from tests.browser.session import log_in
@@ -101,3 +105,46 @@ def test_a_copywriter_reads_a_persons_story_but_cannot_act(demo, live_server, op
     expect(page.get_by_role("button", name="Opt out")).to_have_count(0)
     expect(page.get_by_role("link", name="Erase…")).to_have_count(0)
     shoot(page, "44-contact-copywriter-390")
+
+
+def test_a_persons_timeline_shows_their_journeys_and_their_send_time(demo, live_server,
+                                                                     open_page, shoot):
+    """Riley viewed a tent twice, added it to the cart and bought it later; they clicked our
+    texts in the evening before. The page tells the whole story and charts their hour."""
+    now = timezone.now()
+    riley = "+14155550123"
+    evening = now.astimezone(ZoneInfo("America/Los_Angeles")).replace(hour=19, minute=10)
+    for n in range(4):
+        record_event(demo, event_id=f"click-{n}", phone=riley, type="clicked",
+                     occurred_at=evening - timedelta(days=n + 1))
+    tent = {"id": "sku-1", "name": "Ridge tent", "category": "tents", "price": 249.0,
+            "url": "https://summitoutfitters.com/p/ridge"}
+    for n, minutes in enumerate((50, 40)):
+        record_event(demo, event_id=f"view-{n}", phone=riley, type="product_viewed",
+                     occurred_at=now - timedelta(minutes=minutes), data={"product": tent})
+    record_event(demo, event_id="cart-1", phone=riley, type="added_to_cart",
+                 occurred_at=now - timedelta(minutes=30),
+                 data={"product": tent, "cart_url": "https://summitoutfitters.com/cart"})
+    record_event(demo, event_id="order-1", phone=riley, type="purchased",
+                 data={"order": {"id": "A-1001", "value": 249.0,
+                                 "items": [{"id": "sku-1", "quantity": 1}]}})
+    contact = Contact.objects.get(brand=demo, phone=riley)
+    for width, height, name in ((1280, 900, "45-contact-journeys"),
+                                (390, 844, "46-contact-journeys-390")):
+        page = log_in(open_page, live_server, "morgan", width=width, height=height)
+        page.goto(f"{live_server.url}/studio/b/{demo.slug}/contacts/{contact.pk}/")
+        timeline = page.get_by_role("region", name="Timeline")
+        expect(timeline).to_contain_text("Event: Viewed a product")
+        expect(timeline).to_contain_text("Ridge tent")
+        expect(timeline).to_contain_text("Stage: New customer")
+        expect(timeline).to_contain_text("Browse abandonment journey: step canceled "
+                                         "(added_to_cart)")
+        expect(timeline).to_contain_text("Cart abandonment journey: step canceled (purchase)")
+        expect(timeline).to_contain_text("Post-purchase cross-sell journey: step scheduled")
+        chart = page.get_by_role("region", name="Personal send time")
+        expect(chart.locator(".preferred-hour")).to_have_text("19:00")
+        expect(chart.get_by_role("img")).to_be_visible()
+        expect(chart.locator("svg rect")).to_have_count(24)
+        box = chart.locator("svg").bounding_box()
+        assert box is not None and box["width"] <= width - 20  # never wider than the screen
+        shoot(page, name)

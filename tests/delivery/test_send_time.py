@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,17 @@ NOON_NY = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)
 
 def test_a_brand_without_clicks_has_a_flat_curve():
     assert brand_curve([]) == tuple([1 / 24] * 24)
+
+
+@given(st.lists(st.integers(0, 23), max_size=60))
+def test_the_curve_from_counts_is_the_curve_from_hours(hours):
+    counts = [hours.count(h) for h in range(24)]
+    assert send_time.brand_curve_of_counts(counts) == brand_curve(hours)
+
+
+def test_counts_need_one_per_hour():
+    with pytest.raises(ValueError, match="one count per hour"):
+        send_time.brand_curve_of_counts([1, 2, 3])
 
 
 def test_without_history_the_person_follows_the_brand():

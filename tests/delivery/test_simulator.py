@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from brandguard.services import save_policy_version
-from delivery.models import Contact, Event, JourneyStep, Send
+from delivery.models import ApiKey, ConsentEvent, Contact, Event, JourneyStep, Send
 from delivery.simulator import Simulation
 from tests.factories import make_brand
 
@@ -39,6 +39,23 @@ def test_a_small_simulation_keeps_every_invariant(shop):
     assert report.journeys_fired == JourneyStep.objects.filter(status="fired").count()
     assert report.purchases == Event.objects.filter(brand=shop, type="purchased").count()
     assert report.opt_outs == Contact.objects.filter(brand=shop, opted_out=True).count()
+
+
+def test_the_simulator_writes_only_through_the_public_api(shop):
+    """Shoppers, their consent proof, their behaviour and their STOPs arrive the way a
+    flow's would: the contacts API's ledger entries, the events API's opt-outs."""
+    report = Simulation(shop, shoppers=30, days=3, seed=5, stop_rate=0.2).run(keep=True)
+    grants = ConsentEvent.objects.filter(brand=shop, kind="granted")
+    assert grants.count() >= 27  # the 9 in 10 subscribed from the start, at least
+    assert set(grants.values_list("source", "source_detail")) == {
+        ("web_form", "https://acme.co/sms-signup")}
+    revoked = ConsentEvent.objects.filter(brand=shop, kind="revoked")
+    assert report.opt_outs > 0 and revoked.count() == report.opt_outs
+    assert set(revoked.values_list("source", flat=True)) == {"api"}
+    assert Event.objects.filter(brand=shop, type="opted_out").count() == report.opt_outs
+    # Late signers-up: the subscribed event, then their consent through POST /contacts.
+    assert Event.objects.filter(brand=shop, type="subscribed").exists()
+    assert ApiKey.objects.filter(brand=shop, name="shopper simulator").count() == 1
 
 
 def test_the_command_prints_a_summary_and_one_json_line_then_rolls_back(shop):

@@ -264,3 +264,36 @@ def test_the_webhook_endpoints_read_matches_the_orm(db, endpoints):
         assert ([model_to_dict(e) for e in active_endpoints(brand.pk)]
                 == [model_to_dict(e) for e in orm])
         transaction.set_rollback(True)
+
+
+clicks = st.lists(st.tuples(st.sampled_from(["+12125550123", "+13125550123", "+12135550123",
+                                            "+18085550123", "+442079460958", None]),
+                            st.integers(-40 * 24 * 60, 60)), max_size=40)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=clicks, sample=st.sampled_from([3, 5000]), zoneless=st.booleans())
+def test_the_brand_click_counts_match_the_orm(db, rows, sample, zoneless):
+    """Clicks per local hour (each clicker's first zone, the latest `sample` clicks of the
+    last 30 days, a click without a contact or a zone not counted), as the personal send
+    time's brand curve reads them, through PostgreSQL and through the ORM and Python."""
+    from delivery.services.journeys import timing
+
+    with transaction.atomic():
+        brand, other = make_brand(), make_brand()
+        people = {}
+        for n, (phone, minute) in enumerate(rows):
+            if phone is not None and phone not in people:
+                people[phone] = register_contact(brand, phone)
+                if zoneless and phone.startswith("+44"):  # a number held without a zone
+                    Contact.objects.filter(pk=people[phone].pk).update(time_zones=[])
+            Event.objects.create(brand=brand, event_id=f"click-{n}", phone=phone or "",
+                                 contact=people.get(phone), type="clicked",
+                                 occurred_at=T0 + timedelta(minutes=minute))
+        Event.objects.create(brand=other, event_id="elsewhere", phone="+12125550123",
+                             type="clicked", occurred_at=T0)
+        written = timing.brand_click_counts(brand.pk, now=T0, sample=sample)
+        through_orm = Counter(timing.brand_click_hours(brand.pk, now=T0, sample=sample))
+        assert written == [through_orm.get(hour, 0) for hour in range(24)]
+        transaction.set_rollback(True)

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
-from delivery.journey_selectors import journey_timeline
 from delivery.models import Journey
 from delivery.services import opt_out_contact, record_event
 from tests.factories import make_contact
@@ -73,14 +74,35 @@ def test_only_brand_managers_may_change_journeys(client, copywriter, brand):
     assert client.post(url(brand, "teleport"), {}).status_code in (403, 404)
 
 
-def test_a_contacts_timeline_shows_events_stage_moves_and_steps(brand, shopper):
+def test_a_contacts_page_shows_events_stage_moves_steps_and_their_exits(client, copywriter,
+                                                                       brand, shopper):
     opt_out_contact(shopper, at=timezone.now(), source="keyword",
                     inbound_message_sid="SM" + "3" * 32)
-    entries = journey_timeline(shopper)
-    kinds = {e.kind for e in entries}
-    assert kinds == {"event", "stage", "step"}
-    assert any(e.title == "Stage: New customer" for e in entries)
-    cart = next(e for e in entries if e.title.startswith("Cart abandonment"))
-    assert "reason purchase" in cart.detail
-    assert any("reason opt_out" in e.detail for e in entries if e.kind == "step")
-    assert entries == sorted(entries, key=lambda e: e.at, reverse=True)
+    client.force_login(copywriter)
+    page = client.get(f"/studio/b/{brand.slug}/contacts/{shopper.pk}/").content.decode()
+    timeline = page[page.index('id="timeline-h"'):page.index('id="facts-h"')]
+    assert "Event: Added to cart" in timeline and "order o1 · 40.0" in timeline
+    assert "Stage: New customer" in timeline and "after purchased" in timeline
+    assert "Cart abandonment journey: step canceled (purchase)" in timeline
+    assert "Win-back journey: step canceled (opt_out)" in timeline
+    assert "Consent revoked" in timeline
+    times = re.findall(r'<time datetime="([^"]+)"', timeline)
+    assert times == sorted(times, reverse=True)  # newest first
+
+
+def test_the_send_time_chart_leans_toward_the_persons_own_click_hours(client, copywriter,
+                                                                      brand, shopper):
+    """Five clicks of theirs at 19:00 New York time against a brand with no other clicks:
+    the preferred hour is 19:00 and their own habit weighs 5 / (5 + 6) = 45 %."""
+    evening = timezone.now().astimezone(ZoneInfo("America/New_York")).replace(
+        hour=19, minute=5) - timedelta(days=1)
+    for n in range(5):
+        record_event(brand, event_id=f"click-{n}", phone=shopper.phone, type="clicked",
+                     occurred_at=evening - timedelta(days=n))
+    client.force_login(copywriter)
+    page = client.get(f"/studio/b/{brand.slug}/contacts/{shopper.pk}/").content.decode()
+    chart = page[page.index('id="send-time-h"'):page.index('id="ledger-h"')]
+    assert '<strong class="preferred-hour">19:00</strong> America/New_York' in chart
+    assert "from 5 clicks of theirs" in chart and "weighs 45%" in chart
+    assert chart.count("<rect ") == 24 and "<polyline " in chart
+    assert 'style="' not in chart  # the CSP refuses inline styles

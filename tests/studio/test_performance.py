@@ -164,6 +164,24 @@ def test_a_chart_of_nothing_is_still_valid_svg():
     assert ET.fromstring(charts.interval_chart([], title="t")) is not None
 
 
+def test_the_hour_chart_draws_the_person_as_bars_and_the_brand_as_a_line():
+    brand = [1 / 24] * 24
+    person = [0.02] * 24
+    person[19] = 0.5
+    root = ET.fromstring(charts.hour_chart(person, brand, preferred=19, title="Sam & co"))
+    bars = root.findall(f".//{SVG}rect")
+    assert len(bars) == 24 and root.get("aria-label") == "Sam & co"
+    heights = [float(bar.get("height")) for bar in bars]
+    assert max(heights) == heights[19] and heights[19] > 10 * heights[0]
+    assert {bar.get("fill") for n, bar in enumerate(bars) if n != 19} == {charts.ACCENT}
+    assert bars[19].get("fill") == charts.OK
+    # Every bar stands on the same baseline, the brand's line is flat for a flat curve.
+    assert len({round(float(b.get("y")) + float(b.get("height")), 1) for b in bars}) == 1
+    (line,) = root.findall(f".//{SVG}polyline")
+    assert len({point.split(",")[1] for point in line.get("points").split()}) == 1
+    assert "style" not in charts.hour_chart(person, brand, preferred=19, title="t")
+
+
 @pytest.mark.parametrize(("phone", "masked"), [
     ("+12125550123", "+1212•••••23"),
     ("+442079460958", "+4420••••••58"),

@@ -2,10 +2,10 @@
 delivery's own decision; the lifecycle stage follows behaviour. The rules are pure
 (delivery.journeys, delivery.lifecycle, delivery.send_time); these modules read and write."""
 
+from delivery.services.journeys.context import BrandContext, brand_journeys
 from delivery.services.journeys.firing import ask_delivery, fire_due_steps, fire_step
 from delivery.services.journeys.stages import refresh_stage, stage_for
 from delivery.services.journeys.steps import (
-    brand_journeys,
     end_for_event,
     exit_journeys,
     on_behaviour_event,
@@ -14,6 +14,7 @@ from delivery.services.journeys.steps import (
 )
 
 __all__ = [
+    "BrandContext",
     "ask_delivery",
     "brand_journeys",
     "end_for_event",

@@ -29,18 +29,20 @@ CONSENT_ENDED_REASONS = frozenset({eligibility.OPTED_OUT, eligibility.NO_CONSENT
 
 
 def fire_due_steps(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Fire up to `limit` steps due at `now`; returns how many were handled."""
-    now = now or clock.now()
+    """Fire up to `limit` steps due at `now`; returns how many were handled. Without `now`
+    each step is judged at the clock's time when it is taken: a long tick neither fires a
+    step against a stale instant nor records its decision earlier than it was made."""
     handled = 0
     while handled < limit:
+        at = now or clock.now()
         with transaction.atomic():
             step = (JourneyStep.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("journey", "contact", "contact__brand")
-                    .filter(status=JourneyStep.Status.PENDING, due_at__lte=now)
+                    .filter(status=JourneyStep.Status.PENDING, due_at__lte=at)
                     .order_by("due_at", "pk").first())
             if step is None:
                 break
-            fire_step(step, now=now)
+            fire_step(step, now=at)
         handled += 1
     return handled
 

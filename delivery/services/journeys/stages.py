@@ -10,7 +10,7 @@ from delivery.models import Contact, Event, LifecycleSettings, StageChange
 from delivery.phones import InvalidPhone, parse_phone
 
 
-def thresholds(brand: Brand) -> lifecycle.Thresholds:
+def brand_thresholds(brand: Brand) -> lifecycle.Thresholds:
     found = LifecycleSettings.objects.filter(brand_id=brand.pk).first()
     return found.thresholds if found is not None else lifecycle.Thresholds()
 
@@ -26,12 +26,14 @@ def latest_stage(contact: Contact) -> str:
             .values_list("to_stage", flat=True).first() or "")
 
 
-def refresh_stage(contact: Contact, *, now: datetime, event: Event | None = None) -> str:
+def refresh_stage(contact: Contact, *, now: datetime, event: Event | None = None,
+                  thresholds: lifecycle.Thresholds | None = None) -> str:
     """The person's stage at `now`; a move since the last recorded stage is recorded at
     once, at `now` (with the event that caused it, or none when time moved it: new →
     active → lapsing → churned happen without an event). A late event moves the stage
     when it arrives: the history records what the studio knew and when."""
-    stage = lifecycle.stage_at(purchase_times(contact), now, thresholds(contact.brand))
+    limits = thresholds or brand_thresholds(contact.brand)
+    stage = lifecycle.stage_at(purchase_times(contact), now, limits)
     before = latest_stage(contact)
     if stage != before:
         StageChange.objects.create(brand_id=contact.brand_id, contact=contact,

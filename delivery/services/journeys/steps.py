@@ -18,64 +18,57 @@ from delivery import journeys
 from delivery.models import Contact, Event, Journey, JourneyStep, Send
 from delivery.selectors import SUPPRESSIBLE_INTENTS, SUPPRESSION_LOOKBACK
 from delivery.services.journeys import stages
+from delivery.services.journeys.context import BrandContext
 from delivery.services.journeys.timing import personal_due
 from delivery.services.sending import cancel_send
 
 PERSON_LOOKBACK = timedelta(days=1)  # the longest person-journey lookback worth reading
 
 
-def brand_journeys(brand: Brand) -> dict[str, Journey]:
-    """The brand's journeys by intent; the missing ones are created with the defaults."""
-    found = {j.intent: j for j in Journey.objects.filter(brand=brand)}
-    missing = [Journey.from_rule(brand, rule) for intent, rule in journeys.DEFAULT_RULES.items()
-               if intent not in found]
-    if missing:
-        Journey.objects.bulk_create(missing, ignore_conflicts=True)
-        found = {j.intent: j for j in Journey.objects.filter(brand=brand)}
-    return found
-
-
-def rules_of(by_intent: dict[str, Journey]) -> dict[str, journeys.Rule]:
-    return {intent: j.rule for intent, j in by_intent.items()}
-
-
 def happened(event: Event) -> journeys.Happened:
-    product = event.data.get("product") or {}
-    order = event.data.get("order") or {}
+    return _happened(event.type, event.occurred_at, event.event_id, event.data)
+
+
+def _happened(type: str, occurred_at: datetime, event_id: str, data: dict) -> journeys.Happened:
+    product = data.get("product") or {}
+    order = data.get("order") or {}
     return journeys.Happened(
-        type=event.type, occurred_at=event.occurred_at, event_id=event.event_id,
+        type=type, occurred_at=occurred_at, event_id=event_id,
         product_id=str(product.get("id", "")), category=str(product.get("category") or ""),
         item_ids=frozenset(str(i["id"]) for i in order.get("items", ())))
 
 
 def person_history(contact: Contact, *, since: datetime) -> list[journeys.Happened]:
-    rows = Event.objects.filter(contact=contact, occurred_at__gte=since).exclude(
-        type__in=[Event.Type.CLICKED, Event.Type.CONVERTED])
-    return [happened(e) for e in rows]
+    rows = (Event.objects.filter(contact=contact, occurred_at__gte=since)
+            .exclude(type__in=[Event.Type.CLICKED, Event.Type.CONVERTED])
+            .values_list("type", "occurred_at", "event_id", "data"))
+    return [_happened(*row) for row in rows]
 
 
-def on_behaviour_event(event: Event, *, now: datetime) -> None:
+def on_behaviour_event(event: Event, *, now: datetime, ctx: BrandContext | None = None,
+                       contact: Contact | None = None) -> None:
     """Move the stage, end what the event ends, start what it starts (record_event calls
-    this inside its transaction, once per new event)."""
+    this inside its transaction, once per new event). `ctx`: the brand's journeys and
+    settings, shared by a batch; `contact`: the person's row if the caller locked it."""
+    ctx = ctx or BrandContext.load(event.brand, now=now)
     if event.type in ("back_in_stock", "price_dropped"):
-        _fan_out(event, now=now)
+        _fan_out(event, now=now, ctx=ctx)
         return
     if event.contact_id is None:
         return  # nobody we may text: the event is kept for when they register
-    contact = Contact.objects.select_for_update().select_related("brand").get(
-        pk=event.contact_id)
+    if contact is None:
+        contact = Contact.objects.select_for_update().select_related("brand").get(
+            pk=event.contact_id)
     if event.type == Event.Type.PURCHASED:
-        stages.refresh_stage(contact, now=now, event=event)
+        stages.refresh_stage(contact, now=now, event=event, thresholds=ctx.thresholds)
     this = happened(event)
     history = [h for h in person_history(contact, since=event.occurred_at - PERSON_LOOKBACK)
                if h.event_id != event.event_id]
     end_for_event(contact, this, now=now)
-    by_intent = brand_journeys(contact.brand)
-    rules = rules_of(by_intent)
     order = event.data.get("order") or {}
-    for start in journeys.starts_for(this, history, rules, product=event.data.get("product"),
+    for start in journeys.starts_for(this, history, ctx.rules, product=event.data.get("product"),
                                      items=order.get("items", ())):
-        schedule(contact, by_intent[start.intent], start, event, now=now)
+        schedule(contact, ctx.by_intent[start.intent], start, event, now=now, ctx=ctx)
 
 
 def end_for_event(contact: Contact, this: journeys.Happened, *, now: datetime) -> int:
@@ -152,18 +145,20 @@ def exit_journeys(contact: Contact, *, reason: str, now: datetime, detail: str =
 
 
 def schedule(contact: Contact, journey: Journey, start: journeys.Start, event: Event, *,
-             now: datetime) -> JourneyStep:
+             now: datetime, ctx: BrandContext | None = None) -> JourneyStep:
     """Write the step a start asks for: past its freshness it is stored expired; a pending
     step with the same key moves to the later trigger (a second cart add restarts the
     wait); a competing journey of higher priority wins (the loser is stored canceled,
     `superseded`, so the studio shows why nothing went out)."""
+    ctx = ctx or BrandContext.load(contact.brand, now=now)
     merge = step_merge(contact, start.product, event)
-    existing = JourneyStep.objects.select_for_update().filter(
-        contact=contact, key=start.key, status=JourneyStep.Status.PENDING).first()
+    pending = list(JourneyStep.objects.select_for_update().filter(
+        contact=contact, status=JourneyStep.Status.PENDING))
+    existing = next((p for p in pending if p.key == start.key), None)
     if existing is not None:
         if start.trigger_at > existing.trigger_at:
             existing.trigger_at, existing.trigger_event = start.trigger_at, event
-            existing.due_at = personal_due(contact, start, now=now)
+            existing.due_at = personal_due(contact, start, now=now, ctx=ctx)
             existing.expires_at, existing.merge = start.expires_at, merge
             existing.save(update_fields=["trigger_at", "trigger_event", "due_at",
                                          "expires_at", "merge"])
@@ -175,15 +170,14 @@ def schedule(contact: Contact, journey: Journey, start: journeys.Start, event: E
     if now > start.expires_at:
         return _stored_ended(step, JourneyStep.Status.EXPIRED, journeys.EXIT_EXPIRED,
                              "the event arrived after the journey's freshness window", now)
-    step.due_at = personal_due(contact, start, now=now)
-    pending = [journeys.Pending(p.pk, p.intent, p.due_at, p.expires_at)
-               for p in JourneyStep.objects.filter(contact=contact,
-                                                   status=JourneyStep.Status.PENDING)]
-    winner, beaten = journeys.superseded(start, pending, rules_of(brand_journeys(contact.brand)))
+    step.due_at = personal_due(contact, start, now=now, ctx=ctx)
+    winner, beaten = journeys.superseded(
+        start, [journeys.Pending(p.pk, p.intent, p.due_at, p.expires_at) for p in pending],
+        ctx.rules)
     if winner is not None:
         return _stored_ended(step, JourneyStep.Status.CANCELED, journeys.EXIT_SUPERSEDED,
                              f"a {winner} step for the same time has priority", now)
-    for loser in JourneyStep.objects.filter(pk__in=beaten):
+    for loser in (p for p in pending if p.pk in beaten):
         end_step(loser, reason=journeys.EXIT_SUPERSEDED, now=now,
                  detail=f"a newer {start.intent} step has priority")
     step.save()
@@ -230,29 +224,28 @@ def _home(brand: Brand) -> str:
     return f"https://{brand.website_domain}/" if brand.website_domain else ""
 
 
-def _fan_out(event: Event, *, now: datetime) -> None:
+def _fan_out(event: Event, *, now: datetime, ctx: BrandContext) -> None:
     """Back in stock / price dropped: a step for each person who viewed the product within
     the journey's lookback before the news (and has not bought it since)."""
     intent = journeys.BACK_IN_STOCK if event.type == "back_in_stock" else journeys.PRICE_DROP
-    by_intent = brand_journeys(event.brand)
-    rules = rules_of(by_intent)
-    if not rules[intent].enabled:
+    rule = ctx.rules[intent]
+    if not rule.enabled:
         return
     product = event.data["product"]
     viewers = (Event.objects.filter(
         brand_id=event.brand_id, type=Event.Type.PRODUCT_VIEWED, contact__isnull=False,
         data__product__id=product["id"], occurred_at__lte=event.occurred_at,
-        occurred_at__gte=event.occurred_at - rules[intent].lookback)
+        occurred_at__gte=event.occurred_at - rule.lookback)
         .values_list("contact_id", flat=True).distinct())
     bought = set(Event.objects.filter(
         brand_id=event.brand_id, type=Event.Type.PURCHASED, contact_id__in=viewers,
-        occurred_at__gte=event.occurred_at - rules[intent].lookback,
+        occurred_at__gte=event.occurred_at - rule.lookback,
         data__order__items__contains=[{"id": product["id"]}]).values_list("contact_id",
                                                                           flat=True))
-    start = journeys.news_start(rules, intent, happened(event), product)
+    start = journeys.news_start(ctx.rules, intent, happened(event), product)
     for contact in (Contact.objects.select_for_update().select_related("brand")
                     .filter(pk__in=set(viewers) - bought, opted_out=False).order_by("pk")):
-        schedule(contact, by_intent[intent], start, event, now=now)
+        schedule(contact, ctx.by_intent[intent], start, event, now=now, ctx=ctx)
 
 
 def update_journey(journey: Journey, *, enabled: bool, wait_minutes: int,
