@@ -96,10 +96,17 @@ def _seed_contacts(brand: Brand) -> int:
 
 
 def _seed_copy(brand: Brand) -> int:
+    return approve_demo_copy(brand, DEMO_COPY)
+
+
+def approve_demo_copy(brand: Brand, pools: dict[tuple[str, str], tuple[str, ...]]) -> int:
+    """Each text written by casey, checked, submitted and approved by avery through the
+    review services (so four eyes and the guard apply), unless already there. Idempotent;
+    returns how many were approved."""
     User = get_user_model()
     author, approver = User.objects.get(username="casey"), User.objects.get(username="avery")
     approved = 0
-    for (intent, stage), texts in DEMO_COPY.items():
+    for (intent, stage), texts in pools.items():
         for text in texts:
             if Variant.objects.filter(brand=brand, intent=intent, stage=stage, text=text,
                                       is_current=True).exists():

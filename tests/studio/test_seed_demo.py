@@ -43,3 +43,23 @@ def test_seed_demo_simulates_shoppers_once_and_leaves_nothing_waiting(db, capsys
     assert not Send.objects.filter(brand=brand, status="pending").exists()
     assert max(simulated.values_list("occurred_at", flat=True)) > timezone.now() - timedelta(
         days=1)  # recent: the timelines read as the last few days
+
+
+def test_the_demo_simulation_sends_only_reviewed_copy(db, capsys):
+    """Every approved text in the demo brand, the journeys' pools included, was written by
+    one person, passed the checks and was approved by another: the kept simulation never
+    leaves the simulator's unreviewed filler copy behind."""
+    from copygen.models import Variant
+    from delivery import journeys
+    from studio.demo_journeys import JOURNEY_COPY
+
+    assert set(JOURNEY_COPY) == set(journeys.DEFAULT_RULES)
+    call_command("seed_demo", "--no-guidelines")
+    brand = Brand.objects.get(slug="summit-outfitters")
+    approved = Variant.objects.filter(brand=brand, status="approved", is_current=True)
+    assert {v.intent for v in approved} >= set(journeys.DEFAULT_RULES)
+    for variant in approved.select_related("author", "approved_by"):
+        assert variant.author is not None and variant.approved_by is not None
+        assert variant.author != variant.approved_by and variant.guard_report["passed"]
+    sent = Send.objects.filter(brand=brand, sent_at__isnull=False)
+    assert sent.exists() and not sent.filter(decision__variant__author__isnull=True).exists()
