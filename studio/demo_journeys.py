@@ -44,7 +44,7 @@ def seed_journeys(brand: Brand, *, shoppers: int = DEMO_SHOPPERS, days: int = DE
 
 
 def _fill_journey_pools(brand: Brand) -> int:
-    pools = {}
+    pools: dict[tuple[str, str], tuple[str, ...]] = {}
     for intent, text in JOURNEY_COPY.items():
         for stage in Stage.values:
             if not Variant.objects.filter(brand=brand, intent=intent, stage=stage,
