@@ -58,10 +58,25 @@ class _Index:
     def hits(self, tokens: Tokens) -> dict[str, list[Hit]]:
         present = self.first_words.intersection(tokens.word_set)
         found: dict[str, list[Hit]] = {}
+        if not present:
+            return found
+        offsets = tokens.offsets()
         for word in present:
             entries = self.entries[word]
             for i in tokens.indices(word):
-                _match_entries(tokens, i, entries, found)
+                for entry in entries:
+                    if entry.rest:
+                        last = _match_rest(tokens, i, entry.rest)
+                        if last is None:
+                            continue
+                    else:
+                        last = i
+                    hit = Hit(offsets[2 * i], offsets[2 * last + 1], entry.phrase, entry.weight)
+                    bucket = found.get(entry.lexicon)
+                    if bucket is None:
+                        found[entry.lexicon] = [hit]
+                    else:
+                        bucket.append(hit)
         return found
 
 
@@ -140,18 +155,6 @@ def _resolved(tokens: Tokens, raw: dict[str, list[Hit]]) -> dict[str, list[Hit]]
     return {name: _resolve(hits, benign.get(name, ())) for name, hits in raw.items()}
 
 
-def _match_entries(tokens: Tokens, i: int, entries: list[_Entry], found: dict) -> None:
-    for entry in entries:
-        if entry.rest:
-            last = _match_rest(tokens, i, entry.rest)
-            if last is None:
-                continue
-        else:
-            last = i
-        found.setdefault(entry.lexicon, []).append(
-            Hit(tokens.start(i), tokens.end(last), entry.phrase, entry.weight))
-
-
 def _match_rest(tokens: Tokens, i: int, rest: tuple[str, ...]) -> int | None:
     """Index of the last token when ``rest`` follows token i, separated by spaces or
     hyphens only; else None."""
@@ -173,6 +176,8 @@ def _overlaps(hit: Hit, spans: list[tuple[int, int]]) -> bool:
 
 def _resolve(hits: list[Hit], benign: Iterable[Hit]) -> list[Hit]:
     spans = [(b.start, b.end) for b in benign]
+    if len(hits) == 1 and not spans:
+        return hits  # most lexicons match once in a text, if at all
     kept: list[Hit] = []
     last_end = -1
     for hit in sorted(hits, key=lambda h: (h.start, h.start - h.end)):

@@ -69,6 +69,10 @@ class Tokens:
     def end(self, i: int) -> int:
         return self._ends()[2 * i + 1]
 
+    def offsets(self) -> list[int]:
+        """Start and end of every token: [start 0, end 0, start 1, end 1, ...]."""
+        return self._ends()
+
     def _ends(self) -> list[int]:
         if self._offsets is None:
             self._offsets = list(accumulate(map(len, self.parts)))

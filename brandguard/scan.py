@@ -91,61 +91,48 @@ class Placeholder:
 
 
 class Scan:
+    """The shared pass over one text: every fact the scanners and the tone scorers read.
+
+    ``__init__`` reads the text once, in order: lower case, placeholders, links, e-mail
+    addresses, the protected spans they make, the copy with them blanked, its word tokens
+    (words, lower-cased, gaps and offsets: brandguard.phrasing.Tokens), the hits of every
+    always-on lexicon over those tokens, the emoji and the ALL-CAPS words. Those facts are
+    never changed afterwards. Facts only some checks need (compliance wording, phones,
+    on-demand lexicons) are derived from them on first use and memoised.
+    """
+
     def __init__(self, text: str) -> None:
         self.text = text
         low = text.lower()
         if len(low) != len(text):  # "İ" lower-cases to two characters; keep offsets equal
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        self.low = low.replace("’", "'")
-
-    @lazy
-    def placeholders(self) -> list[Placeholder]:
-        text = self.text
-        if "{" not in text and "}" not in text:
-            return []
-        out = []
-        for m in PLACEHOLDER_RE.finditer(text):
-            valid = VALID_PLACEHOLDER_RE.fullmatch(m.group())
-            out.append(Placeholder(m.start(), m.end(), m.group(), valid and valid.group(1)))
-        return out
-
-    @lazy
-    def links(self) -> list[Link]:
-        return find_links(self.text)
-
-    @lazy
-    def emails(self) -> list[Span]:
-        if "@" not in self.text:
-            return []
-        return [m.span() for m in EMAIL_RE.finditer(self.text)]
-
-    @lazy
-    def protected(self) -> list[Span]:
-        spans = [(p.start, p.end) for p in self.placeholders]
-        spans += [(link.start, link.end) for link in self.links]
-        spans += self.emails
-        return sorted(spans)
-
-    @lazy
-    def copy(self) -> str:
-        return blank(self.text, self.protected)
-
-    @lazy
-    def copy_low(self) -> str:
-        if not self.protected:
-            return self.low
-        low = self.copy.lower()
-        if len(low) != len(self.low):
-            return blank(self.low, self.protected)
-        return low.replace("’", "'")
-
-    @lazy
-    def tokens(self) -> phrasing.Tokens:
-        return phrasing.Tokens(self.copy_low)
-
-    @lazy
-    def hits(self) -> dict[str, list[Hit]]:
-        return lexicon.scan(self.tokens)
+        self.low = low = low.replace("’", "'")
+        self.placeholders = placeholders = (
+            find_placeholders(text) if "{" in text or "}" in text else []
+        )
+        self.links = links = find_links(text) if "." in text else []
+        self.emails = emails = (
+            [m.span() for m in EMAIL_RE.finditer(text)] if "@" in text else []
+        )
+        if placeholders or links or emails:
+            protected = [(p.start, p.end) for p in placeholders]
+            protected += [(link.start, link.end) for link in links]
+            protected += emails
+            protected.sort()
+            self.copy = copy = blank(text, protected)
+            copy_low = copy.lower()
+            if len(copy_low) != len(low):
+                copy_low = blank(low, protected)
+            else:
+                copy_low = copy_low.replace("’", "'")
+        else:
+            protected, copy, copy_low = [], text, low
+        self.protected = protected
+        self.copy, self.copy_low = copy, copy_low
+        self.tokens = tokens = phrasing.Tokens(copy_low)
+        self.hits: dict[str, list[Hit]] = lexicon.scan(tokens)
+        self.emoji = [] if text.isascii() else find_emoji(text)
+        self.caps_words = caps_words(copy)
 
     def hits_for(self, name: str) -> list[Hit]:
         if lexicon.is_on_demand(name):
@@ -154,36 +141,6 @@ class Scan:
                 memo[name] = lexicon.scan_on_demand(self.tokens, name)
             return memo[name]
         return self.hits.get(name, [])
-
-    @lazy
-    def emoji(self) -> list[Span]:
-        text = self.text
-        if text.isascii():
-            return []
-        found: list[Span] = []
-        done = 0
-        for hint in _EMOJI_START.finditer(text):
-            start = hint.start()
-            if start < done:
-                continue  # inside the cluster just read (a ZWJ sequence, a flag)
-            m = _emoji_re().match(text, start)
-            if m is not None:
-                found.append(m.span())
-                done = m.end()
-        return found
-
-    @lazy
-    def caps_words(self) -> list[tuple[int, int, str]]:
-        """Whole words in capitals (two letters or more)."""
-        copy = self.copy
-        size = len(copy)
-        out = []
-        for m in _CAPS_RE.finditer(copy):
-            start, end = m.span()
-            if (start and copy[start - 1].isalnum()) or (end < size and copy[end].isalnum()):
-                continue
-            out.append((start, end, m.group()))
-        return out
 
     @lazy
     def optout_instructions(self) -> list[Span]:
@@ -213,6 +170,40 @@ class Scan:
     def boilerplate(self) -> list[Span]:
         """Compliance wording; tone ignores it (STOP is not the brand being grim)."""
         return sorted(self.optout_instructions + self.help_instructions)
+
+
+def find_placeholders(text: str) -> list[Placeholder]:
+    out = []
+    for m in PLACEHOLDER_RE.finditer(text):
+        valid = VALID_PLACEHOLDER_RE.fullmatch(m.group())
+        out.append(Placeholder(m.start(), m.end(), m.group(), valid and valid.group(1)))
+    return out
+
+
+def find_emoji(text: str) -> list[Span]:
+    found: list[Span] = []
+    done = 0
+    for hint in _EMOJI_START.finditer(text):
+        start = hint.start()
+        if start < done:
+            continue  # inside the cluster just read (a ZWJ sequence, a flag)
+        m = _emoji_re().match(text, start)
+        if m is not None:
+            found.append(m.span())
+            done = m.end()
+    return found
+
+
+def caps_words(copy: str) -> list[tuple[int, int, str]]:
+    """Whole words in capitals (two letters or more)."""
+    size = len(copy)
+    out = []
+    for m in _CAPS_RE.finditer(copy):
+        start, end = m.span()
+        if (start and copy[start - 1].isalnum()) or (end < size and copy[end].isalnum()):
+            continue
+        out.append((start, end, m.group()))
+    return out
 
 
 def _emoji_re():

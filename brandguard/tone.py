@@ -22,10 +22,13 @@ from operator import itemgetter
 from brandguard import lexicon, sentiment
 from brandguard.checks.base import Subject, merge_spans
 from brandguard.checks.spam import shouted_words
+from brandguard.policy import TONE_DIMENSIONS, Policy
 from brandguard.report import Driver, ToneScore
+from brandguard.rules import TONE_RULES, effective_severity
 from brandguard.scan import blank, overlaps_any
 
 _SQUASH = 3.0
+_FULL_RANGE = (0.0, 1.0)
 
 URGENCY = lexicon.register("tone.urgency", {
     "now": 0.5, "right now": 1.0, "today": 0.5, "today only": 1.5, "tonight": 0.75,
@@ -80,25 +83,45 @@ _BY_SPAN = itemgetter(1)
 _WEIGHT = itemgetter(2)
 
 
-def score_tone(s: Subject) -> dict[str, ToneScore]:
-    excluded = merge_spans(s.scan.boilerplate + s.brand_mentions)
+def score_tone(s: Subject, names: tuple[str, ...] = TONE_DIMENSIONS) -> dict[str, ToneScore]:
+    """The scores of the dimensions ``names`` (in TONE_DIMENSIONS order)."""
+    excluded, marks = _shared(s)
     ranges = s.policy.tone
-    marks = _exclamations(s, excluded)
-    drivers = {
-        "enthusiasm": _enthusiasm(s, excluded, marks),
-        "urgency": _urgency(s, excluded),
-        "formality": _formality(s, excluded, marks),
-    }
-    scores = {
-        "enthusiasm": _squash(drivers["enthusiasm"]),
-        "urgency": _squash(drivers["urgency"]),
-        "formality": _balance(drivers["formality"]),
-    }
-    scores["sentiment"], drivers["sentiment"] = _sentiment(s, excluded)
-    return {
-        name: ToneScore(name, scores[name], ranges[name], tuple(drivers[name]))
-        for name in ("enthusiasm", "urgency", "formality", "sentiment")
-    }
+    out = {}
+    for name in names:
+        if name == "enthusiasm":
+            drivers = _enthusiasm(s, excluded, marks)
+            score = _squash(drivers)
+        elif name == "urgency":
+            drivers = _urgency(s, excluded)
+            score = _squash(drivers)
+        elif name == "formality":
+            drivers = _formality(s, excluded, marks)
+            score = _balance(drivers)
+        else:
+            score, drivers = _sentiment(s, excluded)
+        out[name] = ToneScore(name, score, ranges[name], tuple(drivers))
+    return out
+
+
+def judged(policy: Policy) -> tuple[str, ...]:
+    """Dimensions a tone rule can fire on: every score lies in 0..1, so a dimension whose
+    range is all of 0..1, or whose rule the brand switched off, never yields a finding and
+    is scored only when someone reads the report's tone."""
+    return tuple(
+        name for name in TONE_DIMENSIONS
+        if policy.tone[name] != _FULL_RANGE
+        and effective_severity(TONE_RULES[name], policy.severity_overrides) is not None
+    )
+
+
+def _shared(s: Subject) -> tuple[list, list[int]]:
+    """Spans every dimension leaves out, and the copy's "!" marks: computed once."""
+    found = s.memo.get("tone")
+    if found is None:
+        excluded = merge_spans(s.scan.boilerplate + s.brand_mentions)
+        found = s.memo["tone"] = (excluded, _exclamations(s, excluded))
+    return found
 
 
 def _squash(drivers: list[Driver]) -> float:
@@ -192,3 +215,4 @@ def _sentiment(s: Subject, excluded: list) -> tuple[float, list[Driver]]:
         drivers.append(Driver(s.text[start:start + len(word)], (start, start + len(word)),
                               float(valence)))
     return (score + 1.0) / 2.0, drivers
+
