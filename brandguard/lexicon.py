@@ -60,13 +60,18 @@ class _Index:
         found: dict[str, list[Hit]] = {}
         if not present:
             return found
-        offsets = tokens.offsets()
+        offsets, words = tokens.offsets(), tokens.words
+        size = len(words)
         for word in present:
             entries = self.entries[word]
             for i in tokens.indices(word):
+                after = words[i + 1] if i + 1 < size else None
                 for entry in entries:
-                    if entry.rest:
-                        last = _match_rest(tokens, i, entry.rest)
+                    rest = entry.rest
+                    if rest:
+                        if rest[0] != after:  # the common miss, without a call
+                            continue
+                        last = _match_rest(tokens, i, rest)
                         if last is None:
                             continue
                     else:
