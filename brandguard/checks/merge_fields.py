@@ -20,7 +20,7 @@ from brandguard.checks.base import Subject, finding
 from brandguard.policy import MergeField
 from brandguard.report import Finding
 from brandguard.scan import Placeholder
-from brandguard.segments import _EXTENDED_RE, _GREEDY_SAFE_UNITS, analyze
+from brandguard.segments import EXTENDED_RE, GREEDY_SAFE_UNITS, analyze
 
 GSM_FILL = "a"
 NON_GSM_FILL = "中"  # one UTF-16 unit, outside GSM-7, never transliterated
@@ -135,7 +135,7 @@ def _clustered_case(text: str, analysis: Any, replaced: list[Placeholder], fills
         return None
     gsm = encoding == "GSM-7"  # then the template is GSM-7 too
     if gsm:
-        wide = [(m.start(), 1, 2) for m in _EXTENDED_RE.finditer(text)]
+        wide = [(m.start(), 1, 2) for m in EXTENDED_RE.finditer(text)]
     else:
         wide = [(c.index, len(c.char), units) for c in analysis.non_gsm
                 if (units := _utf16_units(c.char)) > 1]
@@ -167,7 +167,7 @@ def _place_wide(wide: list[tuple[int, int, int]], replaced: list[Placeholder],
     placed = []
     shift = extra = r = 0  # characters the fills added so far, units beyond characters
     for index, chars, cost in wide:
-        if cost > _GREEDY_SAFE_UNITS:
+        if cost > GREEDY_SAFE_UNITS:
             return None
         while r < len(replaced) and replaced[r].end <= index:
             shift += fills[r] - (replaced[r].end - replaced[r].start)
