@@ -154,6 +154,8 @@ def scan_on_demand(tokens: Tokens, name: str) -> list[Hit]:
 
 
 def _resolved(tokens: Tokens, raw: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
+    if not raw:
+        return raw
     benign: dict[str, list[Hit]] = {}
     if not _WITH_BENIGN.isdisjoint(raw):
         benign = _BENIGN.hits(tokens)

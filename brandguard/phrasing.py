@@ -90,8 +90,12 @@ class Tokens:
 
     def indices(self, word: str) -> list[int]:
         """Every index of ``word``, found by list.index (C speed) instead of a Python loop."""
-        words, out, at = self.words, [], -1
-        for _ in range(words.count(word)):
+        words = self.words
+        count = words.count(word)
+        if count == 1:  # the usual case
+            return [words.index(word)]
+        out, at = [], -1
+        for _ in range(count):
             at = words.index(word, at + 1)
             out.append(at)
         return out

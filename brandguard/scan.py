@@ -236,7 +236,7 @@ def find_links(text: str) -> list[Link]:
                 if link is not None:
                     out.append(link)
                 done = m.end()
-        i = text.find(".", i + 1)
+        i = text.find(".", max(i, done) + 1)  # dots up to ``done`` are inside a link
     return out
 
 

@@ -85,18 +85,18 @@ _WEIGHT = itemgetter(2)
 
 def score_tone(s: Subject, names: tuple[str, ...] = TONE_DIMENSIONS) -> dict[str, ToneScore]:
     """The scores of the dimensions ``names`` (in TONE_DIMENSIONS order)."""
-    excluded, marks = _shared(s)
+    excluded = _excluded(s)
     ranges = s.policy.tone
     out = {}
     for name in names:
         if name == "enthusiasm":
-            drivers = _enthusiasm(s, excluded, marks)
+            drivers = _enthusiasm(s, excluded, _marks(s, excluded))
             score = _squash(drivers)
         elif name == "urgency":
             drivers = _urgency(s, excluded)
             score = _squash(drivers)
         elif name == "formality":
-            drivers = _formality(s, excluded, marks)
+            drivers = _formality(s, excluded, _marks(s, excluded))
             score = _balance(drivers)
         else:
             score, drivers = _sentiment(s, excluded)
@@ -115,12 +115,18 @@ def judged(policy: Policy) -> tuple[str, ...]:
     )
 
 
-def _shared(s: Subject) -> tuple[list, list[int]]:
-    """Spans every dimension leaves out, and the copy's "!" marks: computed once."""
-    found = s.memo.get("tone")
+def _excluded(s: Subject) -> list:
+    """Spans every dimension leaves out (compliance wording, the brand name): found once."""
+    found = s.memo.get("tone_excluded")
     if found is None:
-        excluded = merge_spans(s.scan.boilerplate + s.brand_mentions)
-        found = s.memo["tone"] = (excluded, _exclamations(s, excluded))
+        found = s.memo["tone_excluded"] = merge_spans(s.scan.boilerplate + s.brand_mentions)
+    return found
+
+
+def _marks(s: Subject, excluded: list) -> list[int]:
+    found = s.memo.get("tone_marks")
+    if found is None:
+        found = s.memo["tone_marks"] = _exclamations(s, excluded)
     return found
 
 
