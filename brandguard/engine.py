@@ -36,7 +36,8 @@ def check(
     policy = policy or _DEFAULT_POLICY
     context = context or _DEFAULT_CONTEXT
     subject, findings = _run(text, policy, context)
-    unjudged = tuple(name for name in TONE_DIMENSIONS if name not in subject.tone)
+    unjudged = () if len(subject.tone) == len(TONE_DIMENSIONS) else tuple(
+        name for name in TONE_DIMENSIONS if name not in subject.tone)
     fixed_text, edits, recheck = None, [], None
     if fix and findings:
         edits = plan_fixes(subject, findings)

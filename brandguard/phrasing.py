@@ -86,6 +86,8 @@ class Tokens:
 
     def gap_ok(self, i: int, j: int, allowed: str) -> bool:
         """Only ``allowed`` characters between token i and token j."""
+        if j == i + 1:
+            return not self.parts[2 * i + 2].strip(allowed)
         return not self.gap(i, j).strip(allowed)
 
     def indices(self, word: str) -> list[int]:
@@ -108,7 +110,8 @@ class Tokens:
         return sorted(i for word in present for i in self.indices(word))
 
     def span(self, i: int, j: int) -> Span:
-        return (self.start(i), self.end(j))
+        offsets = self._ends()
+        return (offsets[2 * i], offsets[2 * j + 1])
 
 
 def _number(word: str) -> bool:

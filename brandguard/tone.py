@@ -108,11 +108,12 @@ def judged(policy: Policy) -> tuple[str, ...]:
     """Dimensions a tone rule can fire on: every score lies in 0..1, so a dimension whose
     range is all of 0..1, or whose rule the brand switched off, never yields a finding and
     is scored only when someone reads the report's tone."""
-    return tuple(
-        name for name in TONE_DIMENSIONS
-        if policy.tone[name] != _FULL_RANGE
-        and effective_severity(TONE_RULES[name], policy.severity_overrides) is not None
-    )
+    names, ranges = [], policy.tone
+    for name in TONE_DIMENSIONS:
+        if ranges[name] != _FULL_RANGE and effective_severity(
+                TONE_RULES[name], policy.severity_overrides) is not None:
+            names.append(name)
+    return tuple(names)
 
 
 def _excluded(s: Subject) -> list:
@@ -145,7 +146,7 @@ def _balance(drivers: list[Driver]) -> float:
 def _lexicon_drivers(s: Subject, name: str, excluded: list, sign: float = 1.0) -> list[Driver]:
     return [
         Driver(s.text[h.start:h.end], (h.start, h.end), sign * h.weight)
-        for h in s.scan.hits_for(name)
+        for h in s.scan.hits.get(name, ())  # tone lexicons are always scanned
         if not excluded or not overlaps_any(h.start, h.end, excluded)
     ]
 
