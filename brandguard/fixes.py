@@ -34,8 +34,18 @@ _KEEP_WORDS = re.compile(r"\b(stop|unsubscribe|opt[ -]?out|help|cancel|end|quit)
 _WORD = re.compile(r"\w+")
 
 
+# Rules with a deterministic edit below; a report with none of them has nothing to plan.
+_FIXABLE = frozenset({
+    "MERGE_FIELD", "BANNED_PHRASE", "OPTOUT_KEYWORD", "ENCODING_UCS2", "EXCESS_PUNCT",
+    "ALL_CAPS", "BRAND_ID", "CONFIRM_FREQUENCY", "CONFIRM_RATES", "CONFIRM_HELP",
+    "HELP_CONTACT", "OPTOUT_FIRST", "OPTOUT_PERIODIC",
+})
+
+
 def plan_fixes(s: Subject, findings: list[Finding]) -> list[Edit]:
     fired = {f.rule for f in findings}
+    if fired.isdisjoint(_FIXABLE):
+        return []
     candidates: list[Edit] = []
     if "MERGE_FIELD" in fired:
         candidates += _merge_field_edits(s)

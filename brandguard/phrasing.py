@@ -105,6 +105,8 @@ class Tokens:
     def indices_of(self, vocabulary: frozenset[str]) -> list[int]:
         """Sorted indices of the words in ``vocabulary``."""
         present = vocabulary.intersection(self.word_set)
+        if not present:
+            return []
         if len(present) == 1:
             return self.indices(next(iter(present)))
         return sorted(i for word in present for i in self.indices(word))
