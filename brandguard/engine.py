@@ -78,9 +78,15 @@ def _run(text: str, policy: Policy, context: MessageContext) -> tuple[Subject, l
     overrides = policy.severity_overrides
     findings = []
     for rule_check in ALL_CHECKS:
-        for found in rule_check(subject):  # each check returns a (usually empty) list
-            severity = effective_severity(found.rule, overrides)
+        found = rule_check(subject)  # a (usually empty) list
+        if not found:
+            continue
+        if not overrides:  # findings come at their rule's default severity
+            findings += found
+            continue
+        for one in found:
+            severity = effective_severity(one.rule, overrides)
             if severity is not None:
-                found.severity = severity
-                findings.append(found)
+                one.severity = severity
+                findings.append(one)
     return subject, findings

@@ -43,6 +43,9 @@ _QUOTES = " \t\r\n\"'“”‘"
 # already folded to '; the ASCII form gives the same tokens on ASCII text, faster.
 _SPLIT = re.compile(r"([^\W_]+(?:'[^\W_]+)*)")
 _ASCII_SPLIT = re.compile(r"([a-z0-9]+(?:'[a-z0-9]+)*)")
+# Without an apostrophe in the text the apostrophe branch can never match: most texts.
+_PLAIN_SPLIT = re.compile(r"([^\W_]+)")
+_PLAIN_ASCII_SPLIT = re.compile(r"([a-z0-9]+)")
 _SPACES = " \t\r\n"
 
 
@@ -58,7 +61,11 @@ class Tokens:
 
     def __init__(self, low: str) -> None:
         self.low = low
-        self.parts = (_ASCII_SPLIT if low.isascii() else _SPLIT).split(low)
+        if "'" in low:
+            split = _ASCII_SPLIT if low.isascii() else _SPLIT
+        else:
+            split = _PLAIN_ASCII_SPLIT if low.isascii() else _PLAIN_SPLIT
+        self.parts = split.split(low)
         self.words = self.parts[1::2]
         self.word_set = frozenset(self.words)
         self._offsets: list[int] | None = None
