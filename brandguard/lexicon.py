@@ -159,6 +159,8 @@ def _resolved(tokens: Tokens, raw: dict[str, list[Hit]]) -> dict[str, list[Hit]]
     benign: dict[str, list[Hit]] = {}
     if not _WITH_BENIGN.isdisjoint(raw):
         benign = _BENIGN.hits(tokens)
+    elif max(map(len, raw.values())) == 1:
+        return raw  # one hit per lexicon and no benign phrase: nothing to resolve
     return {name: _resolve(hits, benign.get(name, ())) for name, hits in raw.items()}
 
 
