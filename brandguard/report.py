@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from brandguard.policy import TONE_DIMENSIONS
 from brandguard.rules import Severity
 
 Span = tuple[int, int]
@@ -110,8 +111,7 @@ class Report:
         """Every tone dimension, in the order enthusiasm, urgency, formality, sentiment."""
         if self._more_tone is not None:
             more = self._more_tone()
-            self._tone = {name: self._tone.get(name) or more[name]
-                          for name in ("enthusiasm", "urgency", "formality", "sentiment")}
+            self._tone = {name: self._tone.get(name) or more[name] for name in TONE_DIMENSIONS}
             self._more_tone = None
         return self._tone
 
