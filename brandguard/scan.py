@@ -45,6 +45,7 @@ PHONE_RE = re.compile(
 )
 _TRAILING_PUNCT = ".,;:!?)]}'\"’”"
 _OPENING_PUNCT = "([{<'\"“‘"
+_HOST_END = _TRAILING_PUNCT + "."
 # Emoji as a reader sees them: emoji-presentation characters, text symbols turned emoji by
 # U+FE0F, keycaps, the plain heart. ™ © ® alone are not emoji. The stdlib pattern finds the
 # characters an emoji can start with (or, for keycaps, end with); the slower `regex` module
@@ -226,7 +227,7 @@ def find_links(text: str) -> list[Link]:
     i = text.find(".")
     last = len(text) - 1
     while i != -1:
-        if done < i < last and text[i - 1].isalnum() and text[i + 1].isalnum():
+        if done < i < last and text[i + 1].isalnum() and text[i - 1].isalnum():
             start = max(text.rfind(" ", 0, i), text.rfind("\n", 0, i)) + 1
             while text[start] in _OPENING_PUNCT:
                 start += 1
@@ -248,7 +249,11 @@ def _link(text: str, m: re.Match[str]) -> Link | None:
     if bare and _looks_like_missing_space(bare):
         return None
     host = (m.group("host") or bare or "").lower()
-    host = host.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(_TRAILING_PUNCT + ".")
+    if "@" in host:
+        host = host.rsplit("@", 1)[-1]
+    if ":" in host:
+        host = host.split(":", 1)[0]
+    host = host.rstrip(_HOST_END)
     if "." not in host:
         return None
     return Link(start, end, text[start:end], host)
