@@ -48,12 +48,19 @@ class _Index:
     def __init__(self) -> None:
         self.entries: dict[str, list[_Entry]] = {}
         self.first_words: set[str] = set()
+        # first word -> the words that may follow it, for first words of phrases only
+        # ("you" -> {"won", "have", "are", ...}): most occurrences of such a word end there
+        self.phrase_only: dict[str, set[str]] = {}
 
     def add(self, words: list[str], item: _Entry) -> None:
         self.first_words.add(words[0])
         bucket = self.entries.setdefault(words[0], [])
         bucket.append(item)
         bucket.sort(key=lambda e: -len(e.rest))
+        if all(e.rest for e in bucket):
+            self.phrase_only[words[0]] = {e.rest[0] for e in bucket}
+        else:
+            self.phrase_only.pop(words[0], None)
 
     def hits(self, tokens: Tokens) -> dict[str, list[Hit]]:
         present = self.first_words.intersection(tokens.word_set)
@@ -63,9 +70,11 @@ class _Index:
         offsets, words = tokens.offsets(), tokens.words
         size = len(words)
         for word in present:
-            entries = self.entries[word]
+            entries, nexts = self.entries[word], self.phrase_only.get(word)
             for i in tokens.indices(word):
                 after = words[i + 1] if i + 1 < size else None
+                if nexts is not None and after not in nexts:
+                    continue
                 for entry in entries:
                     rest = entry.rest
                     if rest:
