@@ -17,6 +17,12 @@ from brandguard.segments import analyze
 from brandguard.tone import judged, score_tone
 
 _DEFAULT_POLICY = Policy()
+# judged dimensions -> the others, for the common cases (nothing judged, one, or all)
+_UNJUDGED: dict[tuple[str, ...], tuple[str, ...]] = {
+    (): TONE_DIMENSIONS,
+    TONE_DIMENSIONS: (),
+    **{(name,): tuple(n for n in TONE_DIMENSIONS if n != name) for name in TONE_DIMENSIONS},
+}
 _DEFAULT_CONTEXT = MessageContext()
 
 
@@ -36,8 +42,9 @@ def check(
     policy = policy or _DEFAULT_POLICY
     context = context or _DEFAULT_CONTEXT
     subject, findings = _run(text, policy, context)
-    unjudged = () if len(subject.tone) == len(TONE_DIMENSIONS) else tuple(
-        name for name in TONE_DIMENSIONS if name not in subject.tone)
+    unjudged = _UNJUDGED.get(tuple(subject.tone))
+    if unjudged is None:
+        unjudged = tuple(name for name in TONE_DIMENSIONS if name not in subject.tone)
     fixed_text, edits, recheck = None, [], None
     if fix and findings:
         edits = plan_fixes(subject, findings)

@@ -107,12 +107,12 @@ def length_cases(text: str, analysis: Any, placeholders: list[Placeholder],
         case = case_of(analysis)
         return case, case
     specs = [fields[p.name] for p in replaced if p.name]
-    base = len(text) - sum(p.end - p.start for p in replaced)
+    base = len(text) - sum([p.end - p.start for p in replaced])
     cases = []
     for worst in (False, True):
         encoding = _filled_encoding(analysis, specs, worst)
         if _countable(text, analysis, len(replaced), encoding):
-            size = base + sum(s.max_length if worst else _typical_length(s) for s in specs)
+            size = base + sum([s.max_length if worst else _typical_length(s) for s in specs])
             cases.append(_plain_case(encoding, size))
         else:
             fills = [s.max_length if worst else _typical_length(s) for s in specs]
@@ -186,7 +186,7 @@ def _utf16_units(cluster: str) -> int:
 
 
 def _filled_encoding(analysis: Any, specs: list[MergeField], worst: bool) -> str:
-    if analysis.encoding == "UCS-2" or (worst and any(spec.non_gsm for spec in specs)):
+    if analysis.encoding == "UCS-2" or (worst and True in [spec.non_gsm for spec in specs]):
         return "UCS-2"
     return "GSM-7"
 
@@ -204,7 +204,10 @@ def _countable(text: str, analysis: Any, fields_filled: int, encoding: str) -> b
         return analysis.encoding == "GSM-7" and analysis.units - len(text) == 2 * fields_filled
     # UCS-2: GSM characters are one unit each; every cluster forcing UCS-2 must be a single
     # BMP code point (no emoji, no letter built from combining marks).
-    return all(len(c.char) == 1 and c.char < "\U00010000" for c in analysis.non_gsm)
+    for c in analysis.non_gsm:
+        if len(c.char) != 1 or c.char >= "\U00010000":
+            return False
+    return True
 
 
 def _plain_case(encoding: str, units: int) -> LengthCase:
