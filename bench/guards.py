@@ -8,7 +8,9 @@ This machine's speed drifts by a quarter between days and more under load, so th
 interleaved (one pass of each per round, best of the rounds) and every ``check`` mode is also
 reported as a ratio to ``analyze`` from the same rounds: 15,000 texts/s needs ``check`` /
 ``analyze`` >= 15,000 / (this run's ``analyze`` speed). The ratio times the quiet-machine
-``analyze`` reference (213,990 texts/s) is the absolute speed the ratio implies there.
+``analyze`` reference (213,990 texts/s) is the absolute speed the ratio implies there; it is
+an estimate that flatters on a slow machine (``analyze``, mostly regex work in C, slows more
+there than the Python of ``check``), so compare code against code in the same session.
 
 Modes:
 - ``analyze``: brandguard.segments.analyze, the encoding/segment count alone;
