@@ -184,16 +184,35 @@ def find_placeholders(text: str) -> list[Placeholder]:
 
 def find_emoji(text: str) -> list[Span]:
     found: list[Span] = []
-    done = 0
+    done, size = 0, len(text)
     for hint in _EMOJI_START.finditer(text):
         start = hint.start()
         if start < done:
             continue  # inside the cluster just read (a ZWJ sequence, a flag)
+        after = start + 1
+        if after == size or text[after].isascii():
+            # An ASCII character (or the end) always starts a new grapheme cluster, so the
+            # cluster is this one character and whether it is an emoji depends on it alone:
+            # asked of `regex` once per character, not once per occurrence.
+            if _lone_emoji(text[start]):
+                found.append((start, after))
+                done = after
+            continue
         m = _emoji_re().match(text, start)
         if m is not None:
             found.append(m.span())
             done = m.end()
     return found
+
+
+_LONE: dict[str, bool] = {}
+
+
+def _lone_emoji(char: str) -> bool:
+    known = _LONE.get(char)
+    if known is None:
+        known = _LONE[char] = _emoji_re().match(char) is not None
+    return known
 
 
 def caps_words(copy: str) -> list[tuple[int, int, str]]:

@@ -85,10 +85,13 @@ _WEIGHT = itemgetter(2)
 
 def score_tone(s: Subject, names: tuple[str, ...] = TONE_DIMENSIONS) -> dict[str, ToneScore]:
     """The scores of the dimensions ``names`` (in TONE_DIMENSIONS order)."""
-    excluded = _excluded(s)
     ranges = s.policy.tone
     out = {}
     for name in names:
+        if name == "urgency" and _calm(s):
+            out[name] = ToneScore(name, 0.0, ranges[name], ())
+            continue  # nothing to weigh, so no need to find the spans left out
+        excluded = _excluded(s)
         if name == "enthusiasm":
             drivers = _enthusiasm(s, excluded, _marks(s, excluded))
             score = _squash(drivers)
@@ -114,6 +117,20 @@ def judged(policy: Policy) -> tuple[str, ...]:
                 TONE_RULES[name], policy.severity_overrides) is not None:
             names.append(name)
     return tuple(names)
+
+
+def _calm(s: Subject) -> bool:
+    """No urgency word and none of the countdown patterns' words: urgency scores 0 with no
+    drivers, whatever the left-out spans are (the send-time re-check's usual case)."""
+    if URGENCY in s.scan.hits:
+        return False
+    return not _countdown_words(s.scan.copy_low)
+
+
+def _countdown_words(low: str) -> bool:
+    """The words every _URGENCY_RE pattern needs: most texts have none, so it never runs."""
+    return "left" in low or "end in" in low or "ends in" in low or (
+        "only" in low and ("24" in low or "48" in low or "72" in low))
 
 
 def _excluded(s: Subject) -> list:
@@ -173,8 +190,7 @@ def _enthusiasm(s: Subject, excluded: list, marks: list[int]) -> list[Driver]:
 def _urgency(s: Subject, excluded: list) -> list[Driver]:
     found = _lexicon_drivers(s, URGENCY, excluded)
     low = s.scan.copy_low
-    if "left" in low or "end in" in low or "ends in" in low or (
-            "only" in low and ("24" in low or "48" in low or "72" in low)):
+    if _countdown_words(low):
         taken = [d.span for d in found] + excluded
         for m in _URGENCY_RE.finditer(low):
             if not overlaps_any(m.start(), m.end(), taken):
