@@ -175,11 +175,24 @@ class Scan:
 
 
 def find_placeholders(text: str) -> list[Placeholder]:
+    """PLACEHOLDER_RE.finditer, run only from each brace: every match starts at one, and
+    the regex engine would otherwise try a match at every character of the text."""
     out = []
-    for m in PLACEHOLDER_RE.finditer(text):
+    at = _next_brace(text, 0)
+    while at != -1:
+        m = PLACEHOLDER_RE.match(text, at)  # never None: a lone brace matches
+        assert m is not None
         valid = VALID_PLACEHOLDER_RE.fullmatch(m.group())
         out.append(Placeholder(m.start(), m.end(), m.group(), valid and valid.group(1)))
+        at = _next_brace(text, m.end())
     return out
+
+
+def _next_brace(text: str, start: int) -> int:
+    opening, closing = text.find("{", start), text.find("}", start)
+    if opening == -1 or closing == -1:
+        return max(opening, closing)
+    return min(opening, closing)
 
 
 def find_emoji(text: str) -> list[Span]:
