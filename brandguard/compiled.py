@@ -14,6 +14,7 @@ from brandguard.policy import Policy
 
 _CACHE: dict[tuple, CompiledPolicy] = {}
 _CACHE_LIMIT = 1024
+_last: tuple[tuple | None, CompiledPolicy | None] = (None, None)  # the last key, its form
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +31,19 @@ class CompiledPolicy:
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
+    global _last
     key = policy.cache_key()
+    last_key, last = _last
+    # The same policy again: its parts are the same objects, so == compares identities and
+    # skips hashing the merge fields (generated dataclass methods, run in Python).
+    if key == last_key and last is not None:
+        return last
     compiled = _CACHE.get(key)
     if compiled is None:
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
         compiled = _CACHE[key] = _build(policy)
+    _last = (key, compiled)
     return compiled
 
 

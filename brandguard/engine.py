@@ -10,13 +10,19 @@ from brandguard.checks.base import Subject
 from brandguard.checks.merge_fields import case_of, length_cases
 from brandguard.compiled import compile_policy
 from brandguard.fixes import apply_edits, plan_fixes
-from brandguard.policy import MessageContext, Policy
+from brandguard.policy import TONE_DIMENSIONS, MessageContext, Policy
 from brandguard.report import Finding, Report
 from brandguard.rules import effective_severity
 from brandguard.segments import analyze
-from brandguard.tone import score_tone
+from brandguard.tone import judged, score_tone
 
 _DEFAULT_POLICY = Policy()
+# judged dimensions -> the others, for the common cases (nothing judged, one, or all)
+_UNJUDGED: dict[tuple[str, ...], tuple[str, ...]] = {
+    (): TONE_DIMENSIONS,
+    TONE_DIMENSIONS: (),
+    **{(name,): tuple(n for n in TONE_DIMENSIONS if n != name) for name in TONE_DIMENSIONS},
+}
 _DEFAULT_CONTEXT = MessageContext()
 
 
@@ -36,6 +42,9 @@ def check(
     policy = policy or _DEFAULT_POLICY
     context = context or _DEFAULT_CONTEXT
     subject, findings = _run(text, policy, context)
+    unjudged = _UNJUDGED.get(tuple(subject.tone))
+    if unjudged is None:
+        unjudged = tuple(name for name in TONE_DIMENSIONS if name not in subject.tone)
     fixed_text, edits, recheck = None, [], None
     if fix and findings:
         edits = plan_fixes(subject, findings)
@@ -49,12 +58,13 @@ def check(
         text=text,
         findings=findings,
         analysis=subject.analysis,
-        tone=subject.tone,
+        _tone=subject.tone,
         typical_segments=subject.typical.segments,
         worst_case_segments=subject.worst.segments,
         fixed_text=fixed_text,
         fix_diff=edits,
         _recheck=recheck,
+        _more_tone=partial(score_tone, subject, unjudged) if unjudged else None,
     )
 
 
@@ -71,13 +81,19 @@ def _run(text: str, policy: Policy, context: MessageContext) -> tuple[Subject, l
             smart_encoding=policy.smart_encoding)
     else:
         subject.typical = subject.worst = case_of(analysis)
-    subject.tone = score_tone(subject)
+    subject.tone = score_tone(subject, judged(policy))
     overrides = policy.severity_overrides
     findings = []
     for rule_check in ALL_CHECKS:
-        for found in rule_check(subject):  # each check returns a (usually empty) list
-            severity = effective_severity(found.rule, overrides)
+        found = rule_check(subject)  # a (usually empty) list
+        if not found:
+            continue
+        if not overrides:  # findings come at their rule's default severity
+            findings += found
+            continue
+        for one in found:
+            severity = effective_severity(one.rule, overrides)
             if severity is not None:
-                found.severity = severity
-                findings.append(found)
+                one.severity = severity
+                findings.append(one)
     return subject, findings

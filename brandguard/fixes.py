@@ -34,8 +34,18 @@ _KEEP_WORDS = re.compile(r"\b(stop|unsubscribe|opt[ -]?out|help|cancel|end|quit)
 _WORD = re.compile(r"\w+")
 
 
+# Rules with a deterministic edit below; a report with none of them has nothing to plan.
+_FIXABLE = frozenset({
+    "MERGE_FIELD", "BANNED_PHRASE", "OPTOUT_KEYWORD", "ENCODING_UCS2", "EXCESS_PUNCT",
+    "ALL_CAPS", "BRAND_ID", "CONFIRM_FREQUENCY", "CONFIRM_RATES", "CONFIRM_HELP",
+    "HELP_CONTACT", "OPTOUT_FIRST", "OPTOUT_PERIODIC",
+})
+
+
 def plan_fixes(s: Subject, findings: list[Finding]) -> list[Edit]:
     fired = {f.rule for f in findings}
+    if fired.isdisjoint(_FIXABLE):
+        return []
     candidates: list[Edit] = []
     if "MERGE_FIELD" in fired:
         candidates += _merge_field_edits(s)
@@ -53,7 +63,7 @@ def plan_fixes(s: Subject, findings: list[Finding]) -> list[Edit]:
     edits = _without_overlaps(candidates)
     if "BRAND_ID" in fired:
         edits.insert(0, Edit("BRAND_ID", (0, 0), "", f"{_brand_for_text(s)}: "))
-    keyword_fixed = any(e.rule == "OPTOUT_KEYWORD" for e in edits)
+    keyword_fixed = "OPTOUT_KEYWORD" in [e.rule for e in edits]
     edits += _appends(s, fired, keyword_fixed)
     return edits
 
@@ -82,7 +92,10 @@ def _without_overlaps(candidates: list[Edit]) -> list[Edit]:
     kept: list[Edit] = []
     for edit in candidates:
         a, b = edit.span
-        if all(b <= k.span[0] or k.span[1] <= a for k in kept):
+        for k in kept:
+            if not (b <= k.span[0] or k.span[1] <= a):
+                break
+        else:
             kept.append(edit)
     return kept
 
@@ -218,7 +231,7 @@ def _appends(s: Subject, fired: set[str], keyword_fixed: bool) -> list[Edit]:
     body = s.text.rstrip()
     at = len(body)
     # A period glued to a link can end up in the URL on some phones: no period after one.
-    ends_in_link = any(link.end == at for link in s.scan.links)
+    ends_in_link = at in [link.end for link in s.scan.links]
     edits = []
     for rule, line in lines:
         if not body:

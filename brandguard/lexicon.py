@@ -48,20 +48,49 @@ class _Index:
     def __init__(self) -> None:
         self.entries: dict[str, list[_Entry]] = {}
         self.first_words: set[str] = set()
+        # first word -> the words that may follow it, for first words of phrases only
+        # ("you" -> {"won", "have", "are", ...}): most occurrences of such a word end there
+        self.phrase_only: dict[str, set[str]] = {}
 
     def add(self, words: list[str], item: _Entry) -> None:
         self.first_words.add(words[0])
         bucket = self.entries.setdefault(words[0], [])
         bucket.append(item)
         bucket.sort(key=lambda e: -len(e.rest))
+        if all(e.rest for e in bucket):
+            self.phrase_only[words[0]] = {e.rest[0] for e in bucket}
+        else:
+            self.phrase_only.pop(words[0], None)
 
     def hits(self, tokens: Tokens) -> dict[str, list[Hit]]:
         present = self.first_words.intersection(tokens.word_set)
         found: dict[str, list[Hit]] = {}
+        if not present:
+            return found
+        offsets, words = tokens.offsets(), tokens.words
+        size = len(words)
         for word in present:
-            entries = self.entries[word]
+            entries, nexts = self.entries[word], self.phrase_only.get(word)
             for i in tokens.indices(word):
-                _match_entries(tokens, i, entries, found)
+                after = words[i + 1] if i + 1 < size else None
+                if nexts is not None and after not in nexts:
+                    continue
+                for entry in entries:
+                    rest = entry.rest
+                    if rest:
+                        if rest[0] != after:  # the common miss, without a call
+                            continue
+                        last = _match_rest(tokens, i, rest)
+                        if last is None:
+                            continue
+                    else:
+                        last = i
+                    hit = Hit(offsets[2 * i], offsets[2 * last + 1], entry.phrase, entry.weight)
+                    bucket = found.get(entry.lexicon)
+                    if bucket is None:
+                        found[entry.lexicon] = [hit]
+                    else:
+                        bucket.append(hit)
         return found
 
 
@@ -134,22 +163,14 @@ def scan_on_demand(tokens: Tokens, name: str) -> list[Hit]:
 
 
 def _resolved(tokens: Tokens, raw: dict[str, list[Hit]]) -> dict[str, list[Hit]]:
+    if not raw:
+        return raw
     benign: dict[str, list[Hit]] = {}
     if not _WITH_BENIGN.isdisjoint(raw):
         benign = _BENIGN.hits(tokens)
+    elif max(map(len, raw.values())) == 1:
+        return raw  # one hit per lexicon and no benign phrase: nothing to resolve
     return {name: _resolve(hits, benign.get(name, ())) for name, hits in raw.items()}
-
-
-def _match_entries(tokens: Tokens, i: int, entries: list[_Entry], found: dict) -> None:
-    for entry in entries:
-        if entry.rest:
-            last = _match_rest(tokens, i, entry.rest)
-            if last is None:
-                continue
-        else:
-            last = i
-        found.setdefault(entry.lexicon, []).append(
-            Hit(tokens.start(i), tokens.end(last), entry.phrase, entry.weight))
 
 
 def _match_rest(tokens: Tokens, i: int, rest: tuple[str, ...]) -> int | None:
@@ -173,6 +194,8 @@ def _overlaps(hit: Hit, spans: list[tuple[int, int]]) -> bool:
 
 def _resolve(hits: list[Hit], benign: Iterable[Hit]) -> list[Hit]:
     spans = [(b.start, b.end) for b in benign]
+    if len(hits) == 1 and not spans:
+        return hits  # most lexicons match once in a text, if at all
     kept: list[Hit] = []
     last_end = -1
     for hit in sorted(hits, key=lambda h: (h.start, h.start - h.end)):

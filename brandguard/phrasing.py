@@ -43,6 +43,9 @@ _QUOTES = " \t\r\n\"'“”‘"
 # already folded to '; the ASCII form gives the same tokens on ASCII text, faster.
 _SPLIT = re.compile(r"([^\W_]+(?:'[^\W_]+)*)")
 _ASCII_SPLIT = re.compile(r"([a-z0-9]+(?:'[a-z0-9]+)*)")
+# Without an apostrophe in the text the apostrophe branch can never match: most texts.
+_PLAIN_SPLIT = re.compile(r"([^\W_]+)")
+_PLAIN_ASCII_SPLIT = re.compile(r"([a-z0-9]+)")
 _SPACES = " \t\r\n"
 
 
@@ -58,7 +61,11 @@ class Tokens:
 
     def __init__(self, low: str) -> None:
         self.low = low
-        self.parts = (_ASCII_SPLIT if low.isascii() else _SPLIT).split(low)
+        if "'" in low:
+            split = _ASCII_SPLIT if low.isascii() else _SPLIT
+        else:
+            split = _PLAIN_ASCII_SPLIT if low.isascii() else _PLAIN_SPLIT
+        self.parts = split.split(low)
         self.words = self.parts[1::2]
         self.word_set = frozenset(self.words)
         self._offsets: list[int] | None = None
@@ -68,6 +75,10 @@ class Tokens:
 
     def end(self, i: int) -> int:
         return self._ends()[2 * i + 1]
+
+    def offsets(self) -> list[int]:
+        """Start and end of every token: [start 0, end 0, start 1, end 1, ...]."""
+        return self._ends()
 
     def _ends(self) -> list[int]:
         if self._offsets is None:
@@ -82,12 +93,18 @@ class Tokens:
 
     def gap_ok(self, i: int, j: int, allowed: str) -> bool:
         """Only ``allowed`` characters between token i and token j."""
+        if j == i + 1:
+            return not self.parts[2 * i + 2].strip(allowed)
         return not self.gap(i, j).strip(allowed)
 
     def indices(self, word: str) -> list[int]:
         """Every index of ``word``, found by list.index (C speed) instead of a Python loop."""
-        words, out, at = self.words, [], -1
-        for _ in range(words.count(word)):
+        words = self.words
+        count = words.count(word)
+        if count == 1:  # the usual case
+            return [words.index(word)]
+        out, at = [], -1
+        for _ in range(count):
             at = words.index(word, at + 1)
             out.append(at)
         return out
@@ -95,12 +112,15 @@ class Tokens:
     def indices_of(self, vocabulary: frozenset[str]) -> list[int]:
         """Sorted indices of the words in ``vocabulary``."""
         present = vocabulary.intersection(self.word_set)
+        if not present:
+            return []
         if len(present) == 1:
             return self.indices(next(iter(present)))
         return sorted(i for word in present for i in self.indices(word))
 
     def span(self, i: int, j: int) -> Span:
-        return (self.start(i), self.end(j))
+        offsets = self._ends()
+        return (offsets[2 * i], offsets[2 * j + 1])
 
 
 def _number(word: str) -> bool:

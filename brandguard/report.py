@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from brandguard.policy import TONE_DIMENSIONS
 from brandguard.rules import Severity
 
 Span = tuple[int, int]
@@ -89,7 +90,9 @@ class Report:
     text: str
     findings: list[Finding]
     analysis: Any  # brandguard.segments.SegmentAnalysis of the text as sent
-    tone: dict[str, ToneScore]
+    # The tone dimensions a rule judged; the others are scored on first read of ``tone``
+    # (by ``_more_tone``): a send-time check reads only the findings.
+    _tone: dict[str, ToneScore]
     typical_segments: int
     worst_case_segments: int
     fixed_text: str | None = None
@@ -100,6 +103,17 @@ class Report:
     _recheck: Callable[[], list[Finding]] | None = field(default=None, repr=False,
                                                         compare=False)
     _fixed_findings: list[Finding] | None = field(default=None, repr=False, compare=False)
+    _more_tone: Callable[[], dict[str, ToneScore]] | None = field(default=None, repr=False,
+                                                                 compare=False)
+
+    @property
+    def tone(self) -> dict[str, ToneScore]:
+        """Every tone dimension, in the order enthusiasm, urgency, formality, sentiment."""
+        if self._more_tone is not None:
+            more = self._more_tone()
+            self._tone = {name: self._tone.get(name) or more[name] for name in TONE_DIMENSIONS}
+            self._more_tone = None
+        return self._tone
 
     @property
     def fixed_findings(self) -> list[Finding]:

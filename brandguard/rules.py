@@ -98,6 +98,12 @@ _TABLE = [
 ]
 
 RULES: dict[str, RuleSpec] = {row[0]: RuleSpec(*row) for row in _TABLE}
+TONE_RULES = {
+    "enthusiasm": "TONE_ENTHUSIASM",
+    "urgency": "TONE_URGENCY",
+    "formality": "TONE_FORMALITY",
+    "sentiment": "TONE_SENTIMENT",
+}
 
 
 def effective_severity(rule_id: str, overrides: dict[str, str]) -> Severity | None:

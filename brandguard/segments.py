@@ -97,7 +97,7 @@ _SMART_TABLE = {ord(char): value for char, value in SMART_ENCODING_MAP.items()}
 
 _GSM_CLASS = re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENDED)))
 _NON_GSM_RE = re.compile(f"[^{_GSM_CLASS}]")
-_EXTENDED_RE = re.compile(f"[{re.escape(''.join(sorted(GSM7_EXTENDED)))}]")
+EXTENDED_RE = re.compile(f"[{re.escape(''.join(sorted(GSM7_EXTENDED)))}]")
 _ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 # Characters that can glue code points into one cluster. A text with none of them splits into
 # clusters exactly at code points (checked against \X for every code point and its neighbours).
@@ -120,7 +120,7 @@ Layout = tuple[int, Bounds, int, int]
 # char offset, unit offset, run of one-char GSM clusters (or ""), other cluster (or "")
 Token = tuple[int, int, str, str]
 # Largest UCS-2 cluster (in units) for which the calculator's split is plain greedy.
-_GREEDY_SAFE_UNITS = (2 * UCS_MULTI - UCS_SINGLE) // 2
+GREEDY_SAFE_UNITS = (2 * UCS_MULTI - UCS_SINGLE) // 2
 
 
 class NonGsmChar(NamedTuple):
@@ -244,7 +244,7 @@ def analyze(text: str, *, smart_encoding: bool = False) -> SegmentAnalysis:
     if _NON_GSM_RE.search(sent) is None:
         non_gsm = () if sent is text else find_non_gsm(text)
         # No GSM character can join another, so GSM clusters are code points.
-        heavy = [match.start() for match in _EXTENDED_RE.finditer(sent)]
+        heavy = [match.start() for match in EXTENDED_RE.finditer(sent)]
         return _result(text, sent, GSM_7, _flat_layout(sent, heavy, GSM_SINGLE, GSM_MULTI), non_gsm)
     hits = _hits(sent)
     if _joins(hits):
@@ -349,7 +349,7 @@ def _cluster_layout(sent: str, tokens: list[Token], units: int, widest: int) -> 
     clusters = sum(len(run) if run else 1 for _chars, _units, run, _cluster in tokens)
     if units <= UCS_SINGLE:
         return units, ((0, len(sent)),), units, clusters
-    if widest > _GREEDY_SAFE_UNITS:
+    if widest > GREEDY_SAFE_UNITS:
         bounds, last = _exact_split(tokens, len(sent))
     else:
         bounds, last = _greedy_split(tokens, units, len(sent), UCS_MULTI)
@@ -361,7 +361,7 @@ def _greedy_split(tokens: list[Token], units: int, size: int, cap: int) -> tuple
     clusters falls anywhere, otherwise before the cluster that does not fit.
 
     That is what the calculator's "fill 160/70, add the header, move the overflow on" comes to
-    while no cluster exceeds _GREEDY_SAFE_UNITS: what moves (under 3 + one cluster, or 7 + one
+    while no cluster exceeds GREEDY_SAFE_UNITS: what moves (under 3 + one cluster, or 7 + one
     in GSM-7) plus the cluster that overflowed still fits the next segment.
     """
     unit_starts = [token[1] for token in tokens]

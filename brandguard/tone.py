@@ -22,10 +22,13 @@ from operator import itemgetter
 from brandguard import lexicon, sentiment
 from brandguard.checks.base import Subject, merge_spans
 from brandguard.checks.spam import shouted_words
+from brandguard.policy import TONE_DIMENSIONS, Policy
 from brandguard.report import Driver, ToneScore
+from brandguard.rules import TONE_RULES, effective_severity
 from brandguard.scan import blank, overlaps_any
 
 _SQUASH = 3.0
+_FULL_RANGE = (0.0, 1.0)
 
 URGENCY = lexicon.register("tone.urgency", {
     "now": 0.5, "right now": 1.0, "today": 0.5, "today only": 1.5, "tonight": 0.75,
@@ -80,25 +83,69 @@ _BY_SPAN = itemgetter(1)
 _WEIGHT = itemgetter(2)
 
 
-def score_tone(s: Subject) -> dict[str, ToneScore]:
-    excluded = merge_spans(s.scan.boilerplate + s.brand_mentions)
+def score_tone(s: Subject, names: tuple[str, ...] = TONE_DIMENSIONS) -> dict[str, ToneScore]:
+    """The scores of the dimensions ``names`` (in TONE_DIMENSIONS order)."""
     ranges = s.policy.tone
-    marks = _exclamations(s, excluded)
-    drivers = {
-        "enthusiasm": _enthusiasm(s, excluded, marks),
-        "urgency": _urgency(s, excluded),
-        "formality": _formality(s, excluded, marks),
-    }
-    scores = {
-        "enthusiasm": _squash(drivers["enthusiasm"]),
-        "urgency": _squash(drivers["urgency"]),
-        "formality": _balance(drivers["formality"]),
-    }
-    scores["sentiment"], drivers["sentiment"] = _sentiment(s, excluded)
-    return {
-        name: ToneScore(name, scores[name], ranges[name], tuple(drivers[name]))
-        for name in ("enthusiasm", "urgency", "formality", "sentiment")
-    }
+    out = {}
+    for name in names:
+        if name == "urgency" and _calm(s):
+            out[name] = ToneScore(name, 0.0, ranges[name], ())
+            continue  # nothing to weigh, so no need to find the spans left out
+        excluded = _excluded(s)
+        if name == "enthusiasm":
+            drivers = _enthusiasm(s, excluded, _marks(s, excluded))
+            score = _squash(drivers)
+        elif name == "urgency":
+            drivers = _urgency(s, excluded)
+            score = _squash(drivers)
+        elif name == "formality":
+            drivers = _formality(s, excluded, _marks(s, excluded))
+            score = _balance(drivers)
+        else:
+            score, drivers = _sentiment(s, excluded)
+        out[name] = ToneScore(name, score, ranges[name], tuple(drivers))
+    return out
+
+
+def judged(policy: Policy) -> tuple[str, ...]:
+    """Dimensions a tone rule can fire on: every score lies in 0..1, so a dimension whose
+    range is all of 0..1, or whose rule the brand switched off, never yields a finding and
+    is scored only when someone reads the report's tone."""
+    names, ranges = [], policy.tone
+    for name in TONE_DIMENSIONS:
+        if ranges[name] != _FULL_RANGE and effective_severity(
+                TONE_RULES[name], policy.severity_overrides) is not None:
+            names.append(name)
+    return tuple(names)
+
+
+def _calm(s: Subject) -> bool:
+    """No urgency word and none of the countdown patterns' words: urgency scores 0 with no
+    drivers, whatever the left-out spans are (the send-time re-check's usual case)."""
+    if URGENCY in s.scan.hits:
+        return False
+    return not _countdown_words(s.scan.copy_low)
+
+
+def _countdown_words(low: str) -> bool:
+    """The words every _URGENCY_RE pattern needs: most texts have none, so it never runs."""
+    return "left" in low or "end in" in low or "ends in" in low or (
+        "only" in low and ("24" in low or "48" in low or "72" in low))
+
+
+def _excluded(s: Subject) -> list:
+    """Spans every dimension leaves out (compliance wording, the brand name): found once."""
+    found = s.memo.get("tone_excluded")
+    if found is None:
+        found = s.memo["tone_excluded"] = merge_spans(s.scan.boilerplate + s.brand_mentions)
+    return found
+
+
+def _marks(s: Subject, excluded: list) -> list[int]:
+    found = s.memo.get("tone_marks")
+    if found is None:
+        found = s.memo["tone_marks"] = _exclamations(s, excluded)
+    return found
 
 
 def _squash(drivers: list[Driver]) -> float:
@@ -116,7 +163,7 @@ def _balance(drivers: list[Driver]) -> float:
 def _lexicon_drivers(s: Subject, name: str, excluded: list, sign: float = 1.0) -> list[Driver]:
     return [
         Driver(s.text[h.start:h.end], (h.start, h.end), sign * h.weight)
-        for h in s.scan.hits_for(name)
+        for h in s.scan.hits.get(name, ())  # tone lexicons are always scanned
         if not excluded or not overlaps_any(h.start, h.end, excluded)
     ]
 
@@ -143,8 +190,7 @@ def _enthusiasm(s: Subject, excluded: list, marks: list[int]) -> list[Driver]:
 def _urgency(s: Subject, excluded: list) -> list[Driver]:
     found = _lexicon_drivers(s, URGENCY, excluded)
     low = s.scan.copy_low
-    if "left" in low or "end in" in low or "ends in" in low or (
-            "only" in low and ("24" in low or "48" in low or "72" in low)):
+    if _countdown_words(low):
         taken = [d.span for d in found] + excluded
         for m in _URGENCY_RE.finditer(low):
             if not overlaps_any(m.start(), m.end(), taken):
@@ -192,3 +238,4 @@ def _sentiment(s: Subject, excluded: list) -> tuple[float, list[Driver]]:
         drivers.append(Driver(s.text[start:start + len(word)], (start, start + len(word)),
                               float(valence)))
     return (score + 1.0) / 2.0, drivers
+

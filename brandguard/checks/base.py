@@ -59,6 +59,9 @@ class Subject:
         return self.context.message_type == "marketing"
 
 
+_TIERS = {rule_id: spec.tier.value for rule_id, spec in RULES.items()}  # Enum.value is slow
+
+
 def finding(rule_id: str, message: str, spans: list[Span] | None = None, fix: str = "") -> Finding:
     """A finding at the rule's default severity; the engine applies brand overrides."""
     spec = RULES[rule_id]
@@ -66,7 +69,7 @@ def finding(rule_id: str, message: str, spans: list[Span] | None = None, fix: st
         rule=rule_id,
         severity=spec.default_severity,
         category=spec.category,
-        tier=spec.tier.value,
+        tier=_TIERS[rule_id],
         message=message,
         spans=list(spans or []),
         source=spec.source,

@@ -39,7 +39,7 @@ _PATTERNS = re.compile(
 
 
 def check_deceptive(s: Subject) -> list[Finding]:
-    spans = [(h.start, h.end) for h in s.scan.hits_for(DECEPTIVE)]
+    spans = [(h.start, h.end) for h in s.scan.hits.get(DECEPTIVE, ())]
     low = s.scan.low
     if "account" in low or "expires in" in low or "expire in" in low or "congrat" in low:
         spans += [m.span() for m in _PATTERNS.finditer(low)]

@@ -36,7 +36,7 @@ def check_length(s: Subject) -> list[Finding]:
 
 def _worst_case_detail(s: Subject) -> str:
     fields = s.policy.merge_fields
-    if not any(p.name in fields for p in s.scan.placeholders if p.name):
+    if not [p for p in s.scan.placeholders if p.name in fields]:
         return f" ({s.worst.encoding}, {s.worst.units} {_unit_name(s.worst.encoding)})"
     flips = [n for n, mf in s.policy.merge_fields.items() if mf.non_gsm and f"{{{n}}}" in s.text]
     why = f"; {', '.join(flips)} may hold non-GSM characters" if flips else ""
@@ -82,7 +82,7 @@ def check_encoding(s: Subject) -> list[Finding]:
     ]
     shown = ", ".join(f'"{c.char}" at {c.index}' for c in blockers[:8])
     more = f" and {len(blockers) - 8} more" if len(blockers) > 8 else ""
-    mappable = all(c.replacement is not None for c in blockers)
+    mappable = None not in [c.replacement for c in blockers]
     fix = (
         "Replace them with their GSM look-alikes (smart encoding)." if mappable
         else "Remove the characters without a GSM look-alike (e.g. emoji) or allow Unicode "

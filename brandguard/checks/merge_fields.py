@@ -20,7 +20,7 @@ from brandguard.checks.base import Subject, finding
 from brandguard.policy import MergeField
 from brandguard.report import Finding
 from brandguard.scan import Placeholder
-from brandguard.segments import analyze
+from brandguard.segments import EXTENDED_RE, GREEDY_SAFE_UNITS, analyze
 
 GSM_FILL = "a"
 NON_GSM_FILL = "中"  # one UTF-16 unit, outside GSM-7, never transliterated
@@ -107,21 +107,86 @@ def length_cases(text: str, analysis: Any, placeholders: list[Placeholder],
         case = case_of(analysis)
         return case, case
     specs = [fields[p.name] for p in replaced if p.name]
-    base = len(text) - sum(p.end - p.start for p in replaced)
+    base = len(text) - sum([p.end - p.start for p in replaced])
     cases = []
     for worst in (False, True):
         encoding = _filled_encoding(analysis, specs, worst)
         if _countable(text, analysis, len(replaced), encoding):
-            size = base + sum(s.max_length if worst else _typical_length(s) for s in specs)
+            size = base + sum([s.max_length if worst else _typical_length(s) for s in specs])
             cases.append(_plain_case(encoding, size))
         else:
-            filled = render(text, replaced, fields, worst=worst)
-            cases.append(case_of(analyze(filled, smart_encoding=smart_encoding)))
+            fills = [s.max_length if worst else _typical_length(s) for s in specs]
+            known = _clustered_case(text, analysis, replaced, fills, encoding)
+            if known is None:
+                filled = render(text, replaced, fields, worst=worst)
+                known = case_of(analyze(filled, smart_encoding=smart_encoding))
+            cases.append(known)
     return cases[0], cases[1]
 
 
+def _clustered_case(text: str, analysis: Any, replaced: list[Placeholder], fills: list[int],
+                    encoding: str) -> LengthCase | None:
+    """The filled template's case from the template's own analysis, or None when only
+    analyze() can tell. Every fill character is a one-unit cluster of its own, so the only
+    clusters a segment cut cannot go through are the template's wider ones (emoji, letters
+    with combining marks, GSM escape characters), and the calculator's greedy split needs
+    just their unit offsets. Tests hold it equal to analyze() of the rendered text."""
+    if analysis.sent_text != text:  # smart encoding rewrote it: count the real thing
+        return None
+    gsm = encoding == "GSM-7"  # then the template is GSM-7 too
+    if gsm:
+        wide = [(m.start(), 1, 2) for m in EXTENDED_RE.finditer(text)]
+    else:
+        wide = [(c.index, len(c.char), units) for c in analysis.non_gsm
+                if (units := _utf16_units(c.char)) > 1]
+    placed = _place_wide(wide, replaced, fills, gsm=gsm)
+    if placed is None:
+        return None
+    size = len(text) + sum(fills) - sum(p.end - p.start for p in replaced)
+    units = size + sum(cost - chars for _start, chars, cost in placed)
+    single, cap = (160, 153) if gsm else (70, 67)
+    segments, at = 1, 0
+    if units > single:
+        while at + cap < units:
+            limit = cut = at + cap
+            for start, _chars, cost in placed:
+                if start >= limit:
+                    break
+                if limit < start + cost:  # the cut would split this cluster: cut before it
+                    cut = start
+                    break
+            at = cut
+            segments += 1
+    return LengthCase(encoding, segments, units, size)
+
+
+def _place_wide(wide: list[tuple[int, int, int]], replaced: list[Placeholder],
+                fills: list[int], *, gsm: bool) -> list[tuple[int, int, int]] | None:
+    """(unit offset in the filled text, characters, units) of each wide cluster outside the
+    filled fields; None when one touches a field or is too wide for the greedy split."""
+    placed = []
+    shift = extra = r = 0  # characters the fills added so far, units beyond characters
+    for index, chars, cost in wide:
+        if cost > GREEDY_SAFE_UNITS:
+            return None
+        while r < len(replaced) and replaced[r].end <= index:
+            shift += fills[r] - (replaced[r].end - replaced[r].start)
+            r += 1
+        if r < len(replaced) and replaced[r].start < index + chars:
+            if gsm:
+                continue  # a field's own brace: it goes with the field
+            return None  # a mark glued to a brace would glue to the fill instead
+        placed.append((index + shift + extra, chars, cost))
+        extra += cost - chars
+    return placed
+
+
+def _utf16_units(cluster: str) -> int:
+    return len(cluster.encode("utf-16-le")) // 2
+
+
 def _filled_encoding(analysis: Any, specs: list[MergeField], worst: bool) -> str:
-    if analysis.encoding == "UCS-2" or (worst and any(spec.non_gsm for spec in specs)):
+    if analysis.encoding == "UCS-2" or (worst and True in [spec.non_gsm for spec in specs]):
         return "UCS-2"
     return "GSM-7"
 
@@ -139,7 +204,10 @@ def _countable(text: str, analysis: Any, fields_filled: int, encoding: str) -> b
         return analysis.encoding == "GSM-7" and analysis.units - len(text) == 2 * fields_filled
     # UCS-2: GSM characters are one unit each; every cluster forcing UCS-2 must be a single
     # BMP code point (no emoji, no letter built from combining marks).
-    return all(len(c.char) == 1 and c.char < "\U00010000" for c in analysis.non_gsm)
+    for c in analysis.non_gsm:
+        if len(c.char) != 1 or c.char >= "\U00010000":
+            return False
+    return True
 
 
 def _plain_case(encoding: str, units: int) -> LengthCase:

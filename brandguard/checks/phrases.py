@@ -26,6 +26,8 @@ def check_banned(s: Subject) -> list[Finding]:
 
 
 def check_required(s: Subject) -> list[Finding]:
+    if not s.compiled.required:
+        return []
     missing = [phrase for phrase, pattern in s.compiled.required if not pattern.search(s.scan.low)]
     if not missing:
         return []

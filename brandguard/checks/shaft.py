@@ -131,7 +131,8 @@ def check_shaft(s: Subject) -> list[Finding]:
     age_plus = [m.span() for m in _AGE_PLUS.finditer(low)] if "+" in low else []
     if not hits and not age_plus:
         return []
-    found = _sex_signals(s, hits, age_plus)
+    found = _sex_signals(s, hits, age_plus) if (
+        age_plus or SEX_SIGNAL in hits or AGE_GATE in hits) else []
     for rule_id, name, label, gateable in _RULES:
         matched = hits.get(name)
         if not matched or (gateable and s.policy.age_gated):

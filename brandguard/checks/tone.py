@@ -8,13 +8,8 @@ from __future__ import annotations
 
 from brandguard.checks.base import Subject, finding, quote
 from brandguard.report import Finding, ToneScore
+from brandguard.rules import TONE_RULES
 
-_RULE = {
-    "enthusiasm": "TONE_ENTHUSIASM",
-    "urgency": "TONE_URGENCY",
-    "formality": "TONE_FORMALITY",
-    "sentiment": "TONE_SENTIMENT",
-}
 _ADVICE = {
     ("enthusiasm", "high"): "Drop some exclamation marks, emoji or superlatives.",
     ("enthusiasm", "low"): "Add a warmer word or an exclamation mark.",
@@ -40,7 +35,7 @@ def _finding(s: Subject, name: str, score: ToneScore) -> Finding:
     why = f", driven by {quote(s.text, spans)}" if spans else ""
     where = "above" if direction == "high" else "below"
     return finding(
-        _RULE[name],
+        TONE_RULES[name],
         f"{name.capitalize()} {score.score:.2f} is {where} the brand's range "
         f"{low:.2f}-{high:.2f}{why}.",
         spans,
