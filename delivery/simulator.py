@@ -45,7 +45,7 @@ from delivery import clock, journeys, quiet_hours
 from delivery.models import Event, JourneyStep, Send
 from delivery.selectors import delivery_settings
 from delivery.services import create_api_key
-from delivery.services.journeys import fire_due_steps
+from delivery.services.journeys import fire_due_steps, set_personal_send_time
 from delivery.services.sending import cancel_send, deliver
 
 AREAS = (("212", "America/New_York"), ("312", "America/Chicago"),
@@ -94,8 +94,10 @@ class Report:
 
 class Simulation:
     def __init__(self, brand: Brand, *, shoppers: int, days: int, seed: int = 7,
-                 start: datetime | None = None, stop_rate: float = 0.01):
+                 start: datetime | None = None, stop_rate: float = 0.01,
+                 personal_send_time: bool | None = None):
         self.brand, self.days, self.stop_rate = brand, days, stop_rate
+        self.personal_send_time = personal_send_time  # None: the brand's own setting
         self.rng = random.Random(seed)
         self.now = start or datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
         self.end = self.now + timedelta(days=days)
@@ -128,6 +130,8 @@ class Simulation:
         # Set-up an operator does by hand on the quick-start: an API key for the flows and
         # approved copy where a pool is empty. Everything after goes through HTTP routes.
         self.key = create_api_key(self.brand, name="shopper simulator")[1]
+        if self.personal_send_time is not None:  # inside the run's transaction, like the rest
+            set_personal_send_time(self.brand, enabled=self.personal_send_time)
         self.report.copy_filled = self._fill_copy()
         for variant in Variant.objects.filter(brand=self.brand, status="approved",
                                               is_current=True):
@@ -377,6 +381,25 @@ class Simulation:
         return Event.objects.filter(contact=send.contact, type=Event.Type.PURCHASED,
                                     occurred_at__gte=start, occurred_at__lte=send.sent_at
                                     ).exists()
+
+
+def click_rate(report: Report) -> float:
+    return report.clicks / report.sends if report.sends else 0.0
+
+
+def send_time_comparison(personal: Report, first_open_minute: Report) -> dict:
+    """Click rate (clicks / sends) of the two arms of one seed, and the difference."""
+    arms = {"personal": personal, "first_open_minute": first_open_minute}
+    body: dict = {name: {"sends": r.sends, "clicks": r.clicks,
+                         "click_rate": round(click_rate(r), 4), "events": r.events,
+                         "sends_in_quiet_hours": r.sends_in_quiet_hours,
+                         "sends_after_opt_out": r.sends_after_opt_out,
+                         "cart_sends_after_purchase": r.cart_sends_after_purchase}
+                  for name, r in arms.items()}
+    base = click_rate(first_open_minute)
+    body["difference"] = round(click_rate(personal) - base, 4)  # percentage points / 100
+    body["lift"] = round(click_rate(personal) / base - 1, 4) if base else None
+    return body
 
 
 def _approver(brand: Brand):
