@@ -108,6 +108,9 @@ class Simulation:
         hosts = [h.lstrip(".") for h in django_settings.ALLOWED_HOSTS if h.strip(".*")]
         self.client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
         self.report = Report()
+        # Ground truth the product cannot see: texts sent within an hour of the shopper's
+        # preferred local hour (where `_react` clicks more). Only the comparison reports it.
+        self.sends_near_preferred_hour = 0
         self.taste: dict[int, float] = {}  # hidden click rate per variant
         self.catalog = [{"id": f"sku-{n}", "name": f"{CATEGORIES[n % 6].title()} {n}",
                          "category": CATEGORIES[n % 6], "price": 20.0 + 7 * n,
@@ -374,6 +377,13 @@ class Simulation:
                 report.sends_after_opt_out += 1
             if send.subject == journeys.CART and self._bought_before(send):
                 report.cart_sends_after_purchase += 1
+            self.sends_near_preferred_hour += self._near_preferred_hour(send)
+
+    def _near_preferred_hour(self, send: Send) -> bool:
+        shopper = self.by_phone.get(send.to_phone)
+        if shopper is None or send.sent_at is None:
+            return False
+        return abs(send.sent_at.astimezone(ZoneInfo(shopper.zone)).hour - shopper.hour) <= 1
 
     def _bought_before(self, send: Send) -> bool:
         step = JourneyStep.objects.filter(decision_id=send.decision_id).first()
@@ -387,19 +397,23 @@ def click_rate(report: Report) -> float:
     return report.clicks / report.sends if report.sends else 0.0
 
 
-def send_time_comparison(personal: Report, first_open_minute: Report) -> dict:
+def send_time_comparison(personal: Simulation, first_open_minute: Simulation) -> dict:
     """Click rate (clicks / sends) of the two arms of one seed, and the difference."""
     arms = {"personal": personal, "first_open_minute": first_open_minute}
-    body: dict = {name: {"sends": r.sends, "clicks": r.clicks,
-                         "click_rate": round(click_rate(r), 4), "events": r.events,
-                         "sends_in_quiet_hours": r.sends_in_quiet_hours,
-                         "sends_after_opt_out": r.sends_after_opt_out,
-                         "cart_sends_after_purchase": r.cart_sends_after_purchase}
-                  for name, r in arms.items()}
-    base = click_rate(first_open_minute)
-    body["difference"] = round(click_rate(personal) - base, 4)  # percentage points / 100
-    body["lift"] = round(click_rate(personal) / base - 1, 4) if base else None
+    body: dict = {name: _arm(sim) for name, sim in arms.items()}
+    mine, base = click_rate(personal.report), click_rate(first_open_minute.report)
+    body["difference"] = round(mine - base, 4)  # percentage points / 100
+    body["lift"] = round(mine / base - 1, 4) if base else None
     return body
+
+
+def _arm(sim: Simulation) -> dict:
+    r = sim.report
+    return {"sends": r.sends, "clicks": r.clicks, "click_rate": round(click_rate(r), 4),
+            "events": r.events, "sends_near_preferred_hour": sim.sends_near_preferred_hour,
+            "sends_in_quiet_hours": r.sends_in_quiet_hours,
+            "sends_after_opt_out": r.sends_after_opt_out,
+            "cart_sends_after_purchase": r.cart_sends_after_purchase}
 
 
 def _approver(brand: Brand):

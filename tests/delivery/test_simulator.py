@@ -96,6 +96,7 @@ def test_the_send_time_comparison_runs_one_seed_both_ways_and_rolls_both_back(sh
         assert arm["click_rate"] == round(arm["clicks"] / arm["sends"], 4)
         assert arm["sends_in_quiet_hours"] == arm["sends_after_opt_out"] == 0
         assert arm["cart_sends_after_purchase"] == 0
+        assert 0 <= arm["sends_near_preferred_hour"] <= arm["sends"]
     rates = personal["clicks"] / personal["sends"], baseline["clicks"] / baseline["sends"]
     assert comparison["difference"] == round(rates[0] - rates[1], 4)
     if baseline["clicks"]:

@@ -41,14 +41,15 @@ class Command(BaseCommand):
             raise CommandError("--compare-send-time rolls both runs back: drop --keep (a kept "
                                "first run would change the population of the second)")
         started = time.monotonic()
-        report = Simulation(found, shoppers=shoppers, days=days, seed=seed,
-                            personal_send_time=True if compare_send_time else None
-                            ).run(keep=keep)
+        first = Simulation(found, shoppers=shoppers, days=days, seed=seed,
+                           personal_send_time=True if compare_send_time else None)
+        report = first.run(keep=keep)
         comparison = None
         if compare_send_time:
             baseline = Simulation(found, shoppers=shoppers, days=days, seed=seed,
-                                  personal_send_time=False).run()
-            comparison = send_time_comparison(report, baseline)
+                                  personal_send_time=False)
+            baseline.run()
+            comparison = send_time_comparison(first, baseline)
         elapsed = time.monotonic() - started
         self._summary(report, shoppers=shoppers, days=days, keep=keep)
         if comparison is not None:
@@ -85,7 +86,8 @@ class Command(BaseCommand):
                             ("first_open_minute", "first open minute")):
             arm = body[name]
             self.stdout.write(f"{label}: {arm['clicks']} clicks / {arm['sends']} sends = "
-                              f"{arm['click_rate']:.2%}")
+                              f"{arm['click_rate']:.2%} ({arm['sends_near_preferred_hour']} "
+                              "sent within an hour of the shopper's preferred hour)")
         lift = body["lift"]
         self.stdout.write(f"difference: {body['difference'] * 100:+.2f} points"
                           f"{'' if lift is None else f' (lift {lift:+.1%})'}")
