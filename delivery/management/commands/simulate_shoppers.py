@@ -9,7 +9,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from brandguard.models import Brand
-from delivery.simulator import Report, Simulation, send_time_comparison
+from delivery.simulation_comparison import send_time_comparison
+from delivery.simulator import Report, Simulation
 
 
 class Command(BaseCommand):
