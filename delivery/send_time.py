@@ -96,6 +96,18 @@ def choose(due: datetime, expires: datetime, curve: Sequence[float], recipient: 
     return due if best is None else best[1]
 
 
+def first_open(due: datetime, expires: datetime, recipient: Recipient) -> datetime:
+    """Personal send time off: the first instant at or after `due` quiet hours allow, if it
+    falls before `expires`; otherwise `due` stands and the decision says why."""
+    if expires <= due or not recipient.zones:
+        return due
+    try:
+        moment = quiet_hours.next_open(due, recipient.zones, recipient.state, recipient.window)
+    except (quiet_hours.UnknownZone, quiet_hours.NoSendWindow):
+        return due
+    return moment if moment < expires else due
+
+
 def _candidates(due: datetime, expires: datetime) -> Iterable[datetime]:
     yield due
     hour = due.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)

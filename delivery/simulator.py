@@ -45,7 +45,7 @@ from delivery import clock, journeys, quiet_hours
 from delivery.models import Event, JourneyStep, Send
 from delivery.selectors import delivery_settings
 from delivery.services import create_api_key
-from delivery.services.journeys import fire_due_steps
+from delivery.services.journeys import fire_due_steps, set_personal_send_time
 from delivery.services.sending import cancel_send, deliver
 
 AREAS = (("212", "America/New_York"), ("312", "America/Chicago"),
@@ -94,8 +94,10 @@ class Report:
 
 class Simulation:
     def __init__(self, brand: Brand, *, shoppers: int, days: int, seed: int = 7,
-                 start: datetime | None = None, stop_rate: float = 0.01):
+                 start: datetime | None = None, stop_rate: float = 0.01,
+                 personal_send_time: bool | None = None):
         self.brand, self.days, self.stop_rate = brand, days, stop_rate
+        self.personal_send_time = personal_send_time  # None: the brand's own setting
         self.rng = random.Random(seed)
         self.now = start or datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
         self.end = self.now + timedelta(days=days)
@@ -106,6 +108,9 @@ class Simulation:
         hosts = [h.lstrip(".") for h in django_settings.ALLOWED_HOSTS if h.strip(".*")]
         self.client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
         self.report = Report()
+        # Ground truth the product cannot see: texts sent within an hour of the shopper's
+        # preferred local hour (where `_react` clicks more). Only the comparison reports it.
+        self.sends_near_preferred_hour = 0
         self.taste: dict[int, float] = {}  # hidden click rate per variant
         self.catalog = [{"id": f"sku-{n}", "name": f"{CATEGORIES[n % 6].title()} {n}",
                          "category": CATEGORIES[n % 6], "price": 20.0 + 7 * n,
@@ -128,6 +133,8 @@ class Simulation:
         # Set-up an operator does by hand on the quick-start: an API key for the flows and
         # approved copy where a pool is empty. Everything after goes through HTTP routes.
         self.key = create_api_key(self.brand, name="shopper simulator")[1]
+        if self.personal_send_time is not None:  # inside the run's transaction, like the rest
+            set_personal_send_time(self.brand, enabled=self.personal_send_time)
         self.report.copy_filled = self._fill_copy()
         for variant in Variant.objects.filter(brand=self.brand, status="approved",
                                               is_current=True):
@@ -370,6 +377,13 @@ class Simulation:
                 report.sends_after_opt_out += 1
             if send.subject == journeys.CART and self._bought_before(send):
                 report.cart_sends_after_purchase += 1
+            self.sends_near_preferred_hour += self._near_preferred_hour(send)
+
+    def _near_preferred_hour(self, send: Send) -> bool:
+        shopper = self.by_phone.get(send.to_phone)
+        if shopper is None or send.sent_at is None:
+            return False
+        return abs(send.sent_at.astimezone(ZoneInfo(shopper.zone)).hour - shopper.hour) <= 1
 
     def _bought_before(self, send: Send) -> bool:
         step = JourneyStep.objects.filter(decision_id=send.decision_id).first()

@@ -31,3 +31,12 @@ class JourneySettingsForm(forms.ModelForm):
         # Several forms on one page: ids unique per journey.
         kwargs.setdefault("auto_id", f"id_{instance.intent}_%s" if instance else "id_%s")
         super().__init__(*args, **kwargs)
+
+
+class SendTimeForm(forms.Form):
+    """The brand's switch for personal send time (all journeys at once)."""
+
+    personal_send_time = forms.BooleanField(
+        label="Personal send time", required=False,
+        help_text="On: each text moves to the hour the person clicks most, inside quiet hours "
+        "and the freshness window. Off: it goes at the first minute quiet hours allow.")

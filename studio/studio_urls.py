@@ -56,4 +56,6 @@ urlpatterns = [
          name="delivery-settings"),
     path("b/<slug:slug>/journeys/", views.journeys, name="journeys"),
     path("b/<slug:slug>/journeys/<slug:intent>/", views.edit_journey, name="edit-journey"),
+    path("b/<slug:slug>/journeys/settings/send-time/", views.edit_send_time,
+         name="edit-send-time"),
 ]

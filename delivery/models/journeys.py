@@ -128,6 +128,11 @@ class LifecycleSettings(models.Model):
     repeat_orders = models.PositiveSmallIntegerField(default=_DEFAULT_LIFECYCLE.repeat_orders)
     lapsing_days = models.PositiveIntegerField(default=_DEFAULT_LIFECYCLE.lapsing_days)
     churned_days = models.PositiveIntegerField(default=_DEFAULT_LIFECYCLE.churned_days)
+    # Off, a step goes at the first minute quiet hours allow at or after it is due: the
+    # baseline the simulator measures personal send time against.
+    personal_send_time = models.BooleanField(
+        default=True, help_text="Move each step to the hour the person clicks most, inside "
+        "quiet hours and the journey's freshness window.")
 
     class Meta:
         verbose_name_plural = "lifecycle settings"

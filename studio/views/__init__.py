@@ -18,7 +18,7 @@ from studio.views.edit import check, edit, fix
 from studio.views.generate import generate, generation
 from studio.views.guardrails import guardrails, guardrails_impact, test_guardrails
 from studio.views.guidelines import guidelines
-from studio.views.journeys import edit_journey, journeys
+from studio.views.journeys import edit_journey, edit_send_time, journeys
 from studio.views.pages import brand_home, favicon, healthz, home, root
 from studio.views.queue import (
     approve,
@@ -37,9 +37,10 @@ __all__ = [
     "api_keys", "approve", "audit", "audit_csv", "brand_home", "bulk_approve", "bulk_decide",
     "change_webhook", "check", "comment", "contact", "contact_erase", "contact_export",
     "contact_import", "contact_import_detail", "contact_import_report", "contact_opt_out",
-    "contacts", "create_webhook", "delivery_settings_page", "edit", "edit_journey", "favicon",
-    "fix", "generate", "generation", "guardrails", "guardrails_impact", "guidelines", "healthz",
-    "home", "journeys", "outbox", "performance", "queue", "reject", "request_changes", "retire",
+    "contacts", "create_webhook", "delivery_settings_page", "edit", "edit_journey",
+    "edit_send_time", "favicon", "fix", "generate", "generation", "guardrails",
+    "guardrails_impact", "guidelines", "healthz", "home", "journeys", "outbox", "performance",
+    "queue", "reject", "request_changes", "retire",
     "retry_webhook", "revoke_key", "root", "submit", "test_guardrails", "variant_detail",
     "webhooks_page",
 ]

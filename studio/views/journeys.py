@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from delivery.journey_selectors import journey_overview
-from delivery.services.journeys import update_journey
-from studio.journey_forms import JourneySettingsForm
+from delivery.services.journeys import set_personal_send_time, update_journey
+from delivery.services.journeys.context import personal_send_time_on
+from studio.journey_forms import JourneySettingsForm, SendTimeForm
 from studio.permissions import get_brand_access
 from studio.views.common import page_context
 
@@ -22,7 +23,22 @@ def journeys(request, slug: str):
     access = get_brand_access(request.user, slug, "view")
     rows = [(row, JourneySettingsForm(instance=row.journey)) for row in
             journey_overview(access.brand)]
-    return render(request, "studio/journeys.html", page_context(access, "journeys", rows=rows))
+    return render(request, "studio/journeys.html", page_context(
+        access, "journeys", rows=rows, send_time_form=_send_time_form(access.brand)))
+
+
+def _send_time_form(brand) -> SendTimeForm:
+    return SendTimeForm(initial={"personal_send_time": personal_send_time_on(brand.pk)})
+
+
+@login_required
+@require_POST
+def edit_send_time(request, slug: str):
+    access = get_brand_access(request.user, slug, "manage_journeys")
+    form = SendTimeForm(request.POST)
+    form.is_valid()  # one optional checkbox: always valid
+    set_personal_send_time(access.brand, enabled=form.cleaned_data["personal_send_time"])
+    return redirect("studio:journeys", slug=access.brand.slug)
 
 
 @login_required
@@ -44,4 +60,5 @@ def edit_journey(request, slug: str, intent: str):
                       page_context(access, "journeys", row=row, form=form, saved=saved))
     rows = [(r, form if r.journey.pk == row.journey.pk
              else JourneySettingsForm(instance=r.journey)) for r in journey_overview(access.brand)]
-    return render(request, "studio/journeys.html", page_context(access, "journeys", rows=rows))
+    return render(request, "studio/journeys.html", page_context(
+        access, "journeys", rows=rows, send_time_form=_send_time_form(access.brand)))

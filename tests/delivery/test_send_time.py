@@ -87,6 +87,18 @@ def test_a_flat_curve_sends_as_soon_as_allowed():
     assert chosen == quiet_hours.next_open(night, NY.zones, NY.state)
 
 
+def test_switched_off_it_goes_at_the_first_open_minute_whatever_the_habit():
+    night = datetime(2026, 6, 16, 3, 0, tzinfo=UTC)       # 23:00 in New York
+    assert send_time.first_open(night, night + timedelta(days=1), NY) == datetime(
+        2026, 6, 16, 12, 0, tzinfo=UTC)                   # 08:00 in New York
+    assert send_time.first_open(NOON_NY, NOON_NY + timedelta(days=1), NY) == NOON_NY
+
+
+def test_switched_off_a_window_that_closes_before_the_morning_leaves_due():
+    night = datetime(2026, 6, 16, 3, 0, tzinfo=UTC)
+    assert send_time.first_open(night, night + timedelta(hours=2), NY) == night
+
+
 @settings(max_examples=200)
 @given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1),
                     timezones=st.just(UTC)),

@@ -11,7 +11,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from brandguard.services import save_policy_version
-from delivery.models import ApiKey, ConsentEvent, Contact, Event, JourneyStep, Send
+from delivery.models import (
+    ApiKey,
+    ConsentEvent,
+    Contact,
+    Event,
+    JourneyStep,
+    LifecycleSettings,
+    Send,
+)
 from delivery.simulator import Simulation
 from tests.factories import make_brand
 
@@ -70,6 +78,46 @@ def test_the_command_prints_a_summary_and_one_json_line_then_rolls_back(shop):
     assert body["sends_in_quiet_hours"] == body["sends_after_opt_out"] == 0
     assert not Contact.objects.filter(brand=shop).exists()  # rolled back
     assert not Send.objects.exists()
+
+
+def test_the_send_time_comparison_runs_one_seed_both_ways_and_rolls_both_back(shop):
+    out = StringIO()
+    call_command("simulate_shoppers", "--brand", shop.slug, "--shoppers", "25", "--days", "3",
+                 "--seed", "4", "--compare-send-time", "--json", stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    body = json.loads(lines[-1])
+    assert KEYS <= set(body)
+    comparison = body["send_time_comparison"]
+    personal, baseline = comparison["personal"], comparison["first_open_minute"]
+    # The top-level counts are the personal arm's; each arm's rate is its clicks / sends.
+    assert (personal["sends"], personal["clicks"]) == (body["sends"], body["clicks"])
+    for arm in (personal, baseline):
+        assert arm["sends"] > 0 and 0 <= arm["clicks"] <= arm["sends"]
+        assert arm["click_rate"] == round(arm["clicks"] / arm["sends"], 4)
+        assert arm["sends_in_quiet_hours"] == arm["sends_after_opt_out"] == 0
+        assert arm["cart_sends_after_purchase"] == 0
+        assert 0 <= arm["sends_near_preferred_hour"] <= arm["sends"]
+    rates = personal["clicks"] / personal["sends"], baseline["clicks"] / baseline["sends"]
+    assert comparison["difference"] == round(rates[0] - rates[1], 4)
+    if baseline["clicks"]:
+        assert comparison["lift"] == round(rates[0] / rates[1] - 1, 4)
+    assert any(line.startswith("personal send time:") for line in lines)
+    assert any(line.startswith("first open minute:") for line in lines)
+    assert not Contact.objects.filter(brand=shop).exists()  # both rolled back
+    assert not LifecycleSettings.objects.filter(brand=shop).exists()
+
+
+def test_both_arms_get_the_same_shoppers_and_only_the_switch_differs(shop):
+    first = Simulation(shop, shoppers=10, days=2, seed=9, personal_send_time=True)
+    second = Simulation(shop, shoppers=10, days=2, seed=9, personal_send_time=False)
+    assert [s.__dict__ for s in first.shoppers] == [s.__dict__ for s in second.shoppers]
+    second.run(keep=True)  # kept here only to read what the arm wrote
+    assert not LifecycleSettings.objects.get(brand=shop).personal_send_time
+
+
+def test_a_comparison_cannot_be_kept(shop):
+    with pytest.raises(CommandError, match="--compare-send-time"):
+        call_command("simulate_shoppers", "--brand", shop.slug, "--compare-send-time", "--keep")
 
 
 def test_an_unknown_brand_is_a_clear_error(db):

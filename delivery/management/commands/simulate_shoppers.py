@@ -9,7 +9,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from brandguard.models import Brand
-from delivery.simulator import Simulation
+from delivery.simulation_comparison import send_time_comparison
+from delivery.simulator import Report, Simulation
 
 
 class Command(BaseCommand):
@@ -26,17 +27,46 @@ class Command(BaseCommand):
                             help="end with one line of JSON with every count")
         parser.add_argument("--keep", action="store_true",
                             help="keep the simulated contacts, events and sends")
+        parser.add_argument("--compare-send-time", action="store_true",
+                            help="run the same seed twice, personal send time on then off "
+                            "(first open minute), and compare click rates (both rolled back)")
 
     def handle(self, *args, brand: str, shoppers: int, days: int, seed: int, speed: bool,
-               json: bool, keep: bool, **options):
+               json: bool, keep: bool, compare_send_time: bool, **options):
         found = Brand.objects.filter(slug=brand).first()
         if found is None:
             raise CommandError(f"no brand with slug {brand!r} (try: manage.py seed_demo)")
         if not 1 <= shoppers <= 8999 or not 1 <= days <= 365:
             raise CommandError("--shoppers must be 1-8999 and --days 1-365")
+        if compare_send_time and keep:
+            raise CommandError("--compare-send-time rolls both runs back: drop --keep (a kept "
+                               "first run would change the population of the second)")
         started = time.monotonic()
-        report = Simulation(found, shoppers=shoppers, days=days, seed=seed).run(keep=keep)
+        first = Simulation(found, shoppers=shoppers, days=days, seed=seed,
+                           personal_send_time=True if compare_send_time else None)
+        report = first.run(keep=keep)
+        comparison = None
+        if compare_send_time:
+            baseline = Simulation(found, shoppers=shoppers, days=days, seed=seed,
+                                  personal_send_time=False)
+            baseline.run()
+            comparison = send_time_comparison(first, baseline)
         elapsed = time.monotonic() - started
+        self._summary(report, shoppers=shoppers, days=days, keep=keep)
+        if comparison is not None:
+            self._comparison(comparison)
+        if speed:
+            runs, events = ((2, report.events + comparison["first_open_minute"]["events"])
+                            if comparison is not None else (1, report.events))
+            self.stdout.write(
+                f"speed: {runs * days / elapsed:.2f} simulated days/s, {events / elapsed:.0f} "
+                f"events/s ({elapsed:.1f} s{', both runs' if runs == 2 else ''})")
+        if json:
+            extra = {"send_time_comparison": comparison} if comparison is not None else {}
+            self.stdout.write(_json_line(report.as_dict() | {"seconds": round(elapsed, 2)}
+                                         | extra))
+
+    def _summary(self, report: Report, *, shoppers: int, days: int, keep: bool) -> None:
         out = self.stdout.write
         out(f"{shoppers} shoppers, {days} days, {report.events} events "
             f"({'kept' if keep else 'rolled back'})")
@@ -51,11 +81,17 @@ class Command(BaseCommand):
         out(f"texts in quiet hours: {report.sends_in_quiet_hours}  after opt-out: "
             f"{report.sends_after_opt_out}  cart texts after purchase: "
             f"{report.cart_sends_after_purchase}")
-        if speed:
-            out(f"speed: {days / elapsed:.2f} simulated days/s, {report.events / elapsed:.0f} "
-                f"events/s ({elapsed:.1f} s)")
-        if json:
-            out(_json_line(report.as_dict() | {"seconds": round(elapsed, 2)}))
+
+    def _comparison(self, body: dict) -> None:
+        for name, label in (("personal", "personal send time"),
+                            ("first_open_minute", "first open minute")):
+            arm = body[name]
+            self.stdout.write(f"{label}: {arm['clicks']} clicks / {arm['sends']} sends = "
+                              f"{arm['click_rate']:.2%} ({arm['sends_near_preferred_hour']} "
+                              "sent within an hour of the shopper's preferred hour)")
+        lift = body["lift"]
+        self.stdout.write(f"difference: {body['difference'] * 100:+.2f} points"
+                          f"{'' if lift is None else f' (lift {lift:+.1%})'}")
 
 
 def _pairs(counts: dict) -> str:

@@ -4,7 +4,7 @@ delivery's own decision; the lifecycle stage follows behaviour. The rules are pu
 
 from delivery.services.journeys.context import BrandContext, brand_journeys
 from delivery.services.journeys.firing import ask_delivery, fire_due_steps, fire_step
-from delivery.services.journeys.stages import refresh_stage, stage_for
+from delivery.services.journeys.stages import refresh_stage, set_personal_send_time, stage_for
 from delivery.services.journeys.steps import (
     end_for_event,
     exit_journeys,
@@ -24,6 +24,7 @@ __all__ = [
     "on_behaviour_event",
     "refresh_stage",
     "schedule",
+    "set_personal_send_time",
     "stage_for",
     "update_journey",
 ]

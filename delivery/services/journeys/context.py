@@ -44,6 +44,16 @@ def brand_curve(brand_id: int, *, now: datetime) -> tuple[float, ...]:
     return curve
 
 
+def lifecycle_row(brand_id: int) -> LifecycleSettings | None:
+    return LifecycleSettings.objects.filter(brand_id=brand_id).first()
+
+
+def personal_send_time_on(brand_id: int) -> bool:
+    """On unless the brand turned it off (no settings row: the defaults, on)."""
+    found = lifecycle_row(brand_id)
+    return found is None or found.personal_send_time
+
+
 def rules_of(by_intent: dict[str, Journey]) -> dict[str, journeys.Rule]:
     return {intent: j.rule for intent, j in by_intent.items()}
 
@@ -56,7 +66,7 @@ class BrandContext:
     rules: dict[str, journeys.Rule]
     _settings: DeliverySettings | None = field(default=None, repr=False)
     _curve: tuple[float, ...] | None = field(default=None, repr=False)
-    _thresholds: lifecycle.Thresholds | None = field(default=None, repr=False)
+    _lifecycle: tuple[LifecycleSettings | None] | None = field(default=None, repr=False)
     _clicks: dict[int, list[datetime]] | None = field(default=None, repr=False)
 
     @classmethod
@@ -77,13 +87,20 @@ class BrandContext:
             self._curve = brand_curve(self.brand.pk, now=self.now)
         return self._curve
 
+    def _lifecycle_row(self) -> LifecycleSettings | None:
+        if self._lifecycle is None:  # a 1-tuple: "no row" is a read worth keeping too
+            self._lifecycle = (lifecycle_row(self.brand.pk),)
+        return self._lifecycle[0]
+
     @property
     def thresholds(self) -> lifecycle.Thresholds:
-        if self._thresholds is None:
-            found = LifecycleSettings.objects.filter(brand_id=self.brand.pk).first()
-            self._thresholds = (found.thresholds if found is not None
-                                else lifecycle.Thresholds())
-        return self._thresholds
+        found = self._lifecycle_row()
+        return found.thresholds if found is not None else lifecycle.Thresholds()
+
+    @property
+    def personal_send_time(self) -> bool:
+        found = self._lifecycle_row()
+        return found is None or found.personal_send_time
 
     def prefetch_clicks(self, contact_ids: Iterable[int]) -> None:
         """Read the click times of a batch's people at once (behaviour events add none)."""

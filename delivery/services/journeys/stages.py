@@ -15,6 +15,14 @@ def brand_thresholds(brand: Brand) -> lifecycle.Thresholds:
     return found.thresholds if found is not None else lifecycle.Thresholds()
 
 
+def set_personal_send_time(brand: Brand, *, enabled: bool) -> LifecycleSettings:
+    """A brand manager turns personal send time on or off. Steps already scheduled keep
+    their times; the next ones scheduled follow the switch."""
+    found, _ = LifecycleSettings.objects.update_or_create(
+        brand=brand, defaults={"personal_send_time": enabled})
+    return found
+
+
 def purchase_times(contact: Contact) -> list[datetime]:
     return list(Event.objects.filter(contact=contact, type=Event.Type.PURCHASED)
                 .values_list("occurred_at", flat=True))

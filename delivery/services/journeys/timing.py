@@ -99,12 +99,17 @@ def click_curve(contact: Contact, *, now: datetime,
 def personal_due(contact: Contact, start: journeys.Start, *, now: datetime,
                  ctx: BrandContext | None = None) -> datetime:
     """When the step should fire: its due time moved to the person's best hour, only
-    within its freshness window and only to an instant quiet hours allow."""
+    within its freshness window and only to an instant quiet hours allow (with the brand's
+    personal send time off, the first instant they allow)."""
     due = max(start.due_at, now)
     if not contact.time_zones or start.expires_at <= due:
         return due
     settings = ctx.settings if ctx is not None else delivery_settings(contact.brand)
     recipient = send_time.Recipient(tuple(contact.time_zones), contact.us_state or None,
                                     settings.policy.send_window)
+    personal = (ctx.personal_send_time if ctx is not None
+                else context.personal_send_time_on(contact.brand_id))
+    if not personal:
+        return send_time.first_open(due, start.expires_at, recipient)
     return send_time.choose(due, start.expires_at, click_curve(contact, now=now, ctx=ctx),
                             recipient)
