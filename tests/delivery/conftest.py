@@ -25,10 +25,13 @@ NIGHT_NY = datetime(2026, 6, 16, 3, 0, tzinfo=UTC)
 NY = "+12125550123"
 
 # Numbers with one zone each, spread around the globe: at any instant one is open and one
-# closed with a margin (the TCPA window applies to every zone we text).
+# closed with a margin (the TCPA window applies to every zone we text). No two neighbouring
+# offsets are more than about two hours apart, so whatever the hour some zone has just
+# opened and stays open for ten hours (tests/delivery/test_world_clock.py holds this).
 _WORLD = ("+12125550123", "+13125550123", "+12135550123", "+18085550123", "+16715550123",
           "+442079460958", "+493012345678", "+81312345678", "+61298765432", "+551134567890",
-          "+85223456789", "+97142345678")
+          "+85223456789", "+97142345678", "+912223456789", "+6621234567", "+74951234567",
+          "+6493012345", "+2382601234")
 
 
 def _open_for(phone: str, start: datetime, minutes: int) -> bool:

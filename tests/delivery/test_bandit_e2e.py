@@ -94,14 +94,16 @@ def test_the_bandit_learns_from_texts_the_studio_sent(client, flow_brand, tmp_pa
     try:
         with TwilioServer() as twilio, (tmp_path / "worker.log").open("w") as log, \
                 celery_worker(_worker_env(twilio, broker), name="bandit", log=log):
+            # 200, not fewer: the server's draws are not seeded, and with 120 an unlucky
+            # first round (the best arm silent) left regret above half of an equal split.
             tally = run_flow(http, mode="studio", rates=rates, phones=[phone],
-                             decisions=120, round_size=20, seed=5)
-            assert len(twilio.messages) == 120
+                             decisions=200, round_size=20, seed=5)
+            assert len(twilio.messages) == 200
             assert {m.params["To"] for m in twilio.messages} == {phone}
     finally:
         point_publisher_at(settings.BROKER_DIR)
         wait_for_other_sessions_to_end()
-    assert_learned(tally, rates, 120)
+    assert_learned(tally, rates, 200)
 
 
 def _worker_env(twilio: TwilioServer, broker) -> dict[str, str]:
