@@ -25,7 +25,7 @@ from delivery.models import Contact, Decision, Event
 from delivery.services import event_rows
 from delivery.services.contacts import parse_or_refuse
 from delivery.services.errors import DeliveryError, InvalidEvent, UnknownDecision
-from delivery.services.events import EventResult
+from delivery.services.events import EventReport, EventResult
 from delivery.services.journeys import BrandContext, on_behaviour_event
 from delivery.services.rewards import reward_decision
 
@@ -39,12 +39,9 @@ NEEDS_PRODUCT = PRODUCT_NEWS_TYPES | {"product_viewed"}
 
 
 @dataclass(frozen=True, slots=True)
-class BehaviourReport:
-    event_id: str
-    type: str
-    phone: str | None = None
-    decision_id: UUID | None = None
-    occurred_at: datetime | None = None
+class BehaviourReport(EventReport):
+    """A feedback report that also carries its payload (product, order, cart)."""
+
     data: dict | None = None
 
 
