@@ -35,6 +35,9 @@ def configure(broker: Path) -> None:
         "LOG_LEVEL": "WARNING", "SMS_PROVIDER": "console", "CELERY_BROKER_URL": "",
         "CELERY_BROKER_DIR": str(broker), "DJANGO_SETTINGS_MODULE": "studio.settings",
     })
+    # A fresh machine has no bench database yet; migrate is a no-op once it is current.
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                   cwd=ROOT, check=True, env={**os.environ})
     sys.path.insert(0, str(ROOT))
     import django
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 
@@ -37,6 +37,17 @@ def _schedule_periodic_tasks(sender, **_kwargs) -> None:
         float(settings.JOURNEY_TICK_SECONDS), sender.signature("delivery.fire_due_journey_steps"),
         name="fire due journey steps",
     )
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_database_connections(**_kwargs) -> None:
+    """What Django does around each request: drop a connection past CONN_MAX_AGE, one left in
+    a broken state, or (at its next use) one the server has closed. The connection otherwise
+    lives on across tasks (CELERY_DB_REUSE_MAX keeps Celery's fixup from closing it)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @worker_init.connect

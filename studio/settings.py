@@ -258,6 +258,12 @@ CELERY_WORKER_ENABLE_REMOTE_CONTROL = not FILESYSTEM_BROKER
 # Redis pushes: one task per process keeps long tasks from queueing behind each other.
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
     "CELERY_PREFETCH_MULTIPLIER", 16 if FILESYSTEM_BROKER else 1, minimum=1)
+# Celery's Django fixup closes every database connection before and after each task unless
+# this is set: a new PostgreSQL backend (a fork and a login) per text, which was 40 % of the
+# machine's CPU while the quickstart drained its queue (bench/drain.py). Set, the fixup closes
+# them only every this many tasks, and the worker's task signals (studio/celery.py) apply
+# CONN_MAX_AGE and the health check to each task the way Django applies them to requests.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=1)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
