@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bandit_e2e.py
 	$(BIN)/python bench/drain.py
 	$(BIN)/python bench/journeys.py
+	$(BIN)/python bench/send_time.py
 	$(BIN)/python bench/import_contacts.py
 
 clean-db:

@@ -84,10 +84,11 @@ def _step_moments(step: JourneyStep) -> list[Moment]:
 
 @dataclass(frozen=True)
 class SendTimeProfile:
-    """A person's click hours against the brand's (delivery.send_time), for a small chart."""
+    """A person's engaged hours against the brand's clicks (delivery.send_time), for a small
+    chart."""
 
     zone: str
-    person_clicks: int
+    person_hours: int           # engaged hours of theirs (clicks and shopping, each hour once)
     brand_clicks: int
     person: tuple[float, ...]   # q_h: the person's curve shrunk toward the brand's
     brand: tuple[float, ...]    # p_h
@@ -100,11 +101,11 @@ def send_time_profile(contact: Contact, *, now: datetime) -> SendTimeProfile | N
     if not contact.time_zones:
         return None
     counts = timing.brand_click_counts(contact.brand_id, now=now)
-    person_hours = timing.person_click_hours(contact, now=now)
+    person_hours = timing.person_engaged_hours(contact, now=now)
     brand = send_time.brand_curve_of_counts(counts)
     person = send_time.person_curve(person_hours, brand)
     n = len(person_hours)
     return SendTimeProfile(
-        zone=contact.time_zones[0], person_clicks=n, brand_clicks=sum(counts),
+        zone=contact.time_zones[0], person_hours=n, brand_clicks=sum(counts),
         person=person, brand=brand, preferred_hour=send_time.preferred_hour(person),
         own_weight=n / (n + send_time.DEFAULT_PSEUDO_COUNT))

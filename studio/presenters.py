@@ -14,6 +14,7 @@ from brandguard import RULES
 from brandguard.policy import TONE_DIMENSIONS as TONE_ORDER
 from brandguard.scan import VALID_PLACEHOLDER_RE
 from copygen.taxonomy import Intent, Stage
+from delivery import send_time
 from studio import charts
 from studio.performance import PoolStats
 
@@ -185,11 +186,14 @@ def send_time_view(profile) -> dict | None:
         return None
     svg = charts.hour_chart(
         profile.person, profile.brand, preferred=profile.preferred_hour,
-        title=f"Clicks by local hour ({profile.zone}): this person's curve as bars, the "
-              f"brand's as a dashed line; preferred hour {profile.preferred_hour:02d}:00")
+        title=f"Engaged hours by local hour ({profile.zone}): this person's curve as bars, "
+              f"the brand's clicks as a dashed line; preferred hour "
+              f"{profile.preferred_hour:02d}:00")
     # From studio.charts, which escapes every piece of text.
     return {"profile": profile, "svg": mark_safe(svg),
-            "own_percent": round(profile.own_weight * 100)}
+            "own_percent": round(profile.own_weight * 100),
+            "moves_texts": profile.person_hours >= send_time.MIN_OWN_HOURS,
+            "min_hours": send_time.MIN_OWN_HOURS}
 
 
 # --- Guardrails history ---------------------------------------------------------------------

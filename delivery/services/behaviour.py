@@ -69,7 +69,7 @@ def record_behaviour_events(brand: Brand, reports: list[BehaviourReport], *,
     module docstring): one result per report: accepted, duplicate or error."""
     now = now or clock.now()
     ctx = BrandContext.load(brand, now=now)
-    ctx.prefetch_clicks(Contact.objects.filter(
+    ctx.prefetch_engagement(Contact.objects.filter(
         brand=brand, phone__in={r.phone for r in reports if r.phone}).values_list("pk", flat=True))
     known = event_rows.known_event_ids(brand.pk, {r.event_id for r in reports})
     results = []
@@ -131,6 +131,8 @@ def _apply(brand: Brand, report: BehaviourReport, contact: Contact | None, e164:
         decision=decision, data=report.data or {}, occurred_at=occurred_at)
     if decision is not None and rewarded:
         reward_decision(decision, at=now)
+    if contact is not None:  # a batch's prefetched history: as a fresh read would find it
+        ctx.saw(contact.pk, report.type, occurred_at)
     on_behaviour_event(event, now=now, ctx=ctx, contact=contact)
     return event
 

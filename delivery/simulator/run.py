@@ -1,34 +1,12 @@
-"""Plausible shoppers replayed through the public API with a fast-forward clock
-(`manage.py simulate_shoppers`).
-
-Each shopper has a number in one of a few US zones, a preferred local hour, habits (how often
-they visit, how far they browse, how often they add to a cart and buy) and a hidden taste
-for each variant (its click rate, unknown to the bandit).
-
-Every write a flow or a person makes goes through an HTTP route of the app, served in-process
-(the Django test client against the WSGI app, with the API key's Authorization header):
-shoppers and their consent proof are registered with `POST /api/v1/contacts/batch` (and
-`POST /api/v1/contacts` when one signs up during the run), behaviour and STOPs are reported
-to `POST /api/v1/events` with `occurred_at`, clicks follow `GET /l/<code>`. The delivery
-clock (`delivery.clock.use`) is set to the simulated instant. Each simulated tick then does
-what beat and the worker do: fire due journey steps and deliver due sends, through the
-console provider only (nothing leaves the machine). A shopper who gets a text may click its
-link, buy after the click or reply STOP. Only the operator's set-up is direct: an API key
-for the run and, where a pool is empty, two plain approved variants.
-
-Everything runs in one transaction that is rolled back at the end, so a simulation leaves
-the brand's data as it found it. With `keep` (the demo's seed) it stays, and what still
-waits at the end (steps, sends) is canceled, `simulation_ended`.
-"""
+"""The simulation's clock and its shoppers' behaviour (the package docstring tells how it
+reaches the product)."""
 
 from __future__ import annotations
 
 import heapq
 import json
 import random
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import count
@@ -41,55 +19,22 @@ from django.test import Client
 from brandguard.models import Brand
 from copygen.models import Variant
 from copygen.taxonomy import Stage
-from delivery import clock, journeys, quiet_hours
-from delivery.models import Event, JourneyStep, Send
-from delivery.selectors import delivery_settings
+from delivery import clock, journeys
+from delivery.models import JourneyStep, Send
 from delivery.services import create_api_key
 from delivery.services.journeys import fire_due_steps, set_personal_send_time
 from delivery.services.sending import cancel_send, deliver
-
-AREAS = (("212", "America/New_York"), ("312", "America/Chicago"),
-         ("213", "America/Los_Angeles"), ("305", "America/New_York"))  # 305: Florida's 8-20
-CATEGORIES = ("tents", "packs", "stoves", "jackets", "boots", "fuel")
-TICK = timedelta(minutes=10)
-CONTACTS_BATCH = 1000  # the contacts batch endpoint's limit
-SIMULATION_ENDED = "simulation_ended"
-CONSENT_TEXT = ("I agree to receive recurring marketing texts at this number. Consent is not "
-                "a condition of purchase. Msg & data rates may apply. Reply STOP to opt out.")
-SIM_COPY = ("{brand}: a quick note about {topic}: {link} Reply STOP to opt out")
-
-
-@dataclass
-class Shopper:
-    phone: str
-    zone: str
-    hour: int              # preferred local hour
-    visits_per_day: float
-    cart_rate: float
-    buy_rate: float
-    click_factor: float
-    opted_out: bool = False
-    subscribed: bool = True
-
-
-@dataclass
-class Report:
-    journeys_fired: int = 0
-    exits: dict[str, int] = field(default_factory=dict)
-    denied: dict[str, int] = field(default_factory=dict)  # fired, but delivery said no
-    sends: int = 0
-    clicks: int = 0
-    purchases: int = 0
-    opt_outs: int = 0
-    sends_in_quiet_hours: int = 0
-    sends_after_opt_out: int = 0
-    cart_sends_after_purchase: int = 0
-    events: int = 0
-    steps_by_journey: dict[str, int] = field(default_factory=dict)
-    copy_filled: int = 0
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
+from delivery.simulator.population import (
+    AREAS,
+    CATEGORIES,
+    CONSENT_TEXT,
+    CONTACTS_BATCH,
+    SIM_COPY,
+    SIMULATION_ENDED,
+    TICK,
+    Shopper,
+)
+from delivery.simulator.report import Marks, Report, measure
 
 
 class Simulation:
@@ -108,6 +53,8 @@ class Simulation:
         hosts = [h.lstrip(".") for h in django_settings.ALLOWED_HOSTS if h.strip(".*")]
         self.client = Client(HTTP_HOST=hosts[0] if hosts else "localhost")
         self.report = Report()
+        self.marks: Marks | None = None
+        self.filled: list[int] = []  # the run's own unreviewed copy
         # Ground truth the product cannot see: texts sent within an hour of the shopper's
         # preferred local hour (where `_react` clicks more). Only the comparison reports it.
         self.sends_near_preferred_hour = 0
@@ -173,7 +120,8 @@ class Simulation:
         return response.json()
 
     def _fill_copy(self) -> int:
-        made = 0
+        """Plain copy where a pool is empty, so every journey can send in the run. Nobody
+        reviewed it: a kept run retires it at the end (`_settle`)."""
         approver = None
         for intent in journeys.DEFAULT_RULES:
             for stage in Stage.values:
@@ -182,13 +130,12 @@ class Simulation:
                     continue
                 approver = approver or _approver(self.brand)
                 for topic in ("what you picked", "something you might like"):
-                    Variant.objects.create(
+                    self.filled.append(Variant.objects.create(
                         brand=self.brand, intent=intent, stage=stage, provider="human",
                         status="approved", is_current=True, approved_by=approver,
                         text=SIM_COPY.format(brand=self.brand.sender_name or self.brand.name,
-                                             topic=topic, link="{link}"))
-                    made += 1
-        return made
+                                             topic=topic, link="{link}")).pk)
+        return len(self.filled)
 
     # --- the clock ---------------------------------------------------------------------------
 
@@ -205,11 +152,14 @@ class Simulation:
 
     def _run(self, *, keep: bool) -> Report:
         with transaction.atomic(), clock.use(lambda: self.now):
+            self.marks = Marks.now(self.brand)
             self._prepare()
             self._plan_days()
             while self.now < self.end:
                 self._tick()
-            self._measure()
+            self.sends_near_preferred_hour = measure(
+                self.brand, self.report, self.marks,
+                {s.phone: (s.zone, s.hour) for s in self.shoppers})
             if keep:
                 self._settle()
             else:
@@ -218,7 +168,9 @@ class Simulation:
 
     def _settle(self) -> None:
         """Kept runs end what is still waiting: the shoppers' numbers are made up, and a real
-        worker would otherwise fire their steps and send their texts in real time."""
+        worker would otherwise fire their steps and send their texts in real time. The
+        run's filler copy is retired: no one reviewed it, so no real person may get it."""
+        Variant.objects.filter(pk__in=self.filled).update(status=Variant.Status.RETIRED)
         phones = list(self.by_phone)
         JourneyStep.objects.filter(brand=self.brand, contact__phone__in=phones,
                                    status=JourneyStep.Status.PENDING).update(
@@ -351,47 +303,6 @@ class Simulation:
         self._event(shopper, "opted_out")
         shopper.opted_out = True
         self.report.opt_outs += 1
-
-    # --- what happened -------------------------------------------------------------------------
-
-    def _measure(self) -> None:
-        report = self.report
-        steps = JourneyStep.objects.filter(brand=self.brand)
-        report.journeys_fired = steps.filter(status=JourneyStep.Status.FIRED).count()
-        report.exits = dict(Counter(steps.exclude(status__in=["pending", "fired"])
-                                    .values_list("reason", flat=True)))
-        report.denied = dict(Counter(steps.filter(status="fired").exclude(reason="")
-                                     .values_list("reason", flat=True)))
-        report.steps_by_journey = dict(Counter(steps.values_list("intent", flat=True)))
-        window = delivery_settings(self.brand).policy.send_window
-        sent = Send.objects.filter(brand=self.brand, sent_at__isnull=False).select_related(
-            "contact", "decision")
-        report.sends = sent.count()
-        for send in sent:
-            contact = send.contact
-            assert send.sent_at is not None  # filtered above
-            if not quiet_hours.is_open(send.sent_at, contact.time_zones,
-                                       contact.us_state or None, window):
-                report.sends_in_quiet_hours += 1
-            if contact.opted_out_at is not None and send.sent_at >= contact.opted_out_at:
-                report.sends_after_opt_out += 1
-            if send.subject == journeys.CART and self._bought_before(send):
-                report.cart_sends_after_purchase += 1
-            self.sends_near_preferred_hour += self._near_preferred_hour(send)
-
-    def _near_preferred_hour(self, send: Send) -> bool:
-        shopper = self.by_phone.get(send.to_phone)
-        if shopper is None or send.sent_at is None:
-            return False
-        return abs(send.sent_at.astimezone(ZoneInfo(shopper.zone)).hour - shopper.hour) <= 1
-
-    def _bought_before(self, send: Send) -> bool:
-        step = JourneyStep.objects.filter(decision_id=send.decision_id).first()
-        start = step.trigger_at if step is not None else send.decision.created_at
-        return Event.objects.filter(contact=send.contact, type=Event.Type.PURCHASED,
-                                    occurred_at__gte=start, occurred_at__lte=send.sent_at
-                                    ).exists()
-
 
 def _approver(brand: Brand):
     from django.contrib.auth import get_user_model

@@ -431,3 +431,79 @@ def test_a_step_waits_for_the_persons_own_click_hour_within_its_window(client, s
     assert cross_sell.trigger_at + timedelta(days=3) <= cross_sell.due_at < cross_sell.expires_at
     win_back = steps(contact, intent="win_back")[0]
     assert win_back.due_at.astimezone(ny).hour == 19
+
+
+# --- Personal send time from the person's own engagement ---------------------------------------
+
+NY_ZONE = "America/New_York"
+
+
+def _ny(days_ago: int, hour: int, minute: int = 5):
+    from zoneinfo import ZoneInfo
+
+    local = timezone.now().astimezone(ZoneInfo(NY_ZONE)) - timedelta(days=days_ago)
+    return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+def _morning_brand_clicks(client, key, shop):
+    """Someone else's clicks at 10:00 New York time: the brand's curve peaks there."""
+    other = make_contact(shop, "+12125550177")
+    for day in range(2, 22):
+        event(client, key, other.phone, "clicked", f"brand-click-{day}",
+              ago=timezone.now() - _ny(day, 10))
+
+
+def _cross_sell_hour(contact) -> int:
+    from zoneinfo import ZoneInfo
+
+    (step,) = steps(contact, intent="post_purchase_cross_sell")
+    return step.due_at.astimezone(ZoneInfo(NY_ZONE)).hour
+
+
+def test_a_shopper_who_never_clicked_gets_the_hour_they_shop(client, shop, api_key):
+    """No clicks of theirs, five evenings of browsing (a busy session counts once): the
+    cross-sell waits for 19:00 New York time, not the brand's busy 10:00."""
+    _morning_brand_clicks(client, api_key, shop)
+    shopper = make_contact(shop, "+12125550166")
+    for day in range(2, 7):
+        for minute in (5, 15, 25):
+            event(client, api_key, shopper.phone, "product_viewed", f"v-{day}-{minute}",
+                  ago=timezone.now() - _ny(day, 19, minute), product=TENT)
+    event(client, api_key, shopper.phone, "purchased", "o-1",
+          ago=timezone.now() - _ny(1, 9, 30), order={"id": "o-1", "value": 20})
+    assert _cross_sell_hour(shopper) == 19
+
+
+def test_a_newcomer_keeps_the_first_open_minute_not_the_brands_busiest_hour(client, shop,
+                                                                           api_key):
+    from delivery import send_time
+
+    _morning_brand_clicks(client, api_key, shop)
+    newcomer = make_contact(shop, "+12125550155")
+    event(client, api_key, newcomer.phone, "purchased", "o-2",
+          ago=timezone.now() - _ny(1, 14, 30), order={"id": "o-2", "value": 20})
+    (step,) = steps(newcomer, intent="post_purchase_cross_sell")
+    due = step.trigger_at + timedelta(days=3)
+    recipient = send_time.Recipient((NY_ZONE,), "NY")
+    assert step.due_at == send_time.first_open(due, step.expires_at, recipient)
+    assert _cross_sell_hour(newcomer) == 14  # when they bought, three days on
+
+
+def test_a_batch_of_events_times_steps_as_single_events_do(client, shop, api_key):
+    """The batch reads everyone's history once before it starts: the sessions it carries
+    itself must count as they do when each event arrives alone."""
+    def history(prefix: str) -> list[dict]:
+        body = [{"event_id": f"{prefix}-v{day}", "type": "product_viewed", "product": TENT,
+                 "occurred_at": _ny(day, 19).isoformat()} for day in (4, 3, 2)]
+        body.append({"event_id": f"{prefix}-o", "type": "purchased",
+                     "order": {"id": f"{prefix}-o", "value": 20},
+                     "occurred_at": _ny(1, 9, 30).isoformat()})
+        return body
+
+    alone, batched = make_contact(shop, "+12125550144"), make_contact(shop, "+12125550133")
+    for body in history("alone"):
+        assert post(client, api_key, EVENTS, {**body, "phone": alone.phone}).status_code == 202
+    response = post(client, api_key, "/api/v1/events/batch",
+                    {"events": [{**b, "phone": batched.phone} for b in history("batch")]})
+    assert response.status_code == 200 and not response.json()["errors"], response.content
+    assert _cross_sell_hour(alone) == _cross_sell_hour(batched) == 19

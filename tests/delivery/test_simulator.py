@@ -49,6 +49,41 @@ def test_a_small_simulation_keeps_every_invariant(shop):
     assert report.opt_outs == Contact.objects.filter(brand=shop, opted_out=True).count()
 
 
+def test_a_kept_run_retires_the_copy_nobody_reviewed(shop):
+    """The shop has no copy, so the run adds plain approved variants to send at all; kept,
+    they must not stay approved for real people (no copywriter or approver saw them)."""
+    from copygen.models import Variant
+
+    report = Simulation(shop, shoppers=10, days=1, seed=2).run(keep=True)
+    assert report.copy_filled > 0
+    filled = Variant.objects.filter(brand=shop, approved_by__username="shopper-simulator")
+    assert filled.count() == report.copy_filled
+    assert set(filled.values_list("status", flat=True)) == {"retired"}
+    assert not Variant.objects.filter(brand=shop, status="approved").exists()
+
+
+def test_a_run_reports_only_its_own_texts_and_steps(shop):
+    """The demo keeps a simulation of its own; a later run over the same shoppers, on an
+    earlier simulated calendar, must not count the kept run's texts as its own (they would
+    read as texts sent after this run's opt-outs)."""
+    from datetime import UTC, datetime
+
+    kept = Simulation(shop, shoppers=30, days=3, seed=3, stop_rate=0.15,
+                      start=datetime(2026, 6, 20, 4, 0, tzinfo=UTC)).run(keep=True)
+    assert kept.sends > 0
+    kept_sends = Send.objects.filter(brand=shop, sent_at__isnull=False).count()
+    kept_steps = JourneyStep.objects.filter(brand=shop).count()
+    later = Simulation(shop, shoppers=30, days=3, seed=4, stop_rate=0.3)
+    report = later.run(keep=True)
+    assert report.opt_outs > 0 and report.sends > 0
+    assert report.sends == Send.objects.filter(brand=shop, sent_at__isnull=False
+                                               ).count() - kept_sends
+    assert sum(report.steps_by_journey.values()) == JourneyStep.objects.filter(
+        brand=shop).count() - kept_steps
+    assert report.sends_after_opt_out == 0
+    assert 0 <= later.sends_near_preferred_hour <= report.sends
+
+
 def test_the_simulator_writes_only_through_the_public_api(shop):
     """Shoppers, their consent proof, their behaviour and their STOPs arrive the way a
     flow's would: the contacts API's ledger entries, the events API's opt-outs."""

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from delivery.models import Journey
+from delivery import send_time
+from delivery.models import Event, Journey
 from delivery.services import opt_out_contact, record_event
 from tests.factories import make_contact
 
@@ -90,10 +91,11 @@ def test_a_contacts_page_shows_events_stage_moves_steps_and_their_exits(client, 
     assert times == sorted(times, reverse=True)  # newest first
 
 
-def test_the_send_time_chart_leans_toward_the_persons_own_click_hours(client, copywriter,
+def test_the_send_time_chart_leans_toward_the_persons_own_engaged_hours(client, copywriter,
                                                                       brand, shopper):
-    """Five clicks of theirs at 19:00 New York time against a brand with no other clicks:
-    the preferred hour is 19:00 and their own habit weighs 5 / (5 + 6) = 45 %."""
+    """Five clicks of theirs at 19:00 New York time against a brand with no other clicks,
+    besides the cart and the order of a moment ago (one or two clock hours): the preferred
+    hour is 19:00 and their own habit weighs N / (N + k)."""
     evening = timezone.now().astimezone(ZoneInfo("America/New_York")).replace(
         hour=19, minute=5) - timedelta(days=1)
     for n in range(5):
@@ -103,6 +105,12 @@ def test_the_send_time_chart_leans_toward_the_persons_own_click_hours(client, co
     page = client.get(f"/studio/b/{brand.slug}/contacts/{shopper.pk}/").content.decode()
     chart = page[page.index('id="send-time-h"'):page.index('id="ledger-h"')]
     assert '<strong class="preferred-hour">19:00</strong> America/New_York' in chart
-    assert "from 5 clicks of theirs" in chart and "weighs 45%" in chart
+    shopping = send_time.distinct_hours(Event.objects.filter(
+        contact=shopper, type__in=["added_to_cart", "purchased"]).values_list(
+        "occurred_at", flat=True))
+    n = 5 + len(shopping)
+    assert f"from {n} engaged hours of theirs" in chart
+    k = send_time.DEFAULT_PSEUDO_COUNT
+    assert f"weighs {round(100 * n / (n + k))}%" in chart
     assert chart.count("<rect ") == 24 and "<polyline " in chart
     assert 'style="' not in chart  # the CSP refuses inline styles

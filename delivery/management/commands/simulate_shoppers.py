@@ -9,8 +9,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from brandguard.models import Brand
-from delivery.simulation_comparison import send_time_comparison
 from delivery.simulator import Report, Simulation
+from delivery.simulator.comparison import send_time_comparison
 
 
 class Command(BaseCommand):
@@ -71,7 +71,8 @@ class Command(BaseCommand):
         out(f"{shoppers} shoppers, {days} days, {report.events} events "
             f"({'kept' if keep else 'rolled back'})")
         if report.copy_filled:
-            out(f"approved copy added for the run where a pool was empty: {report.copy_filled}")
+            out(f"approved copy added for the run where a pool was empty: {report.copy_filled}"
+                + (" (retired at the end: nobody reviewed it)" if keep else ""))
         out(f"journeys fired: {report.journeys_fired}  "
             f"(steps by journey: {_pairs(report.steps_by_journey)})")
         out(f"exits by reason: {_pairs(report.exits) or 'none'}")

@@ -67,7 +67,7 @@ class BrandContext:
     _settings: DeliverySettings | None = field(default=None, repr=False)
     _curve: tuple[float, ...] | None = field(default=None, repr=False)
     _lifecycle: tuple[LifecycleSettings | None] | None = field(default=None, repr=False)
-    _clicks: dict[int, list[datetime]] | None = field(default=None, repr=False)
+    _engaged: dict[int, list[datetime]] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, brand: Brand, *, now: datetime) -> BrandContext:
@@ -102,14 +102,22 @@ class BrandContext:
         found = self._lifecycle_row()
         return found is None or found.personal_send_time
 
-    def prefetch_clicks(self, contact_ids: Iterable[int]) -> None:
-        """Read the click times of a batch's people at once (behaviour events add none)."""
-        from delivery.services.journeys.timing import click_times
+    def prefetch_engagement(self, contact_ids: Iterable[int]) -> None:
+        """Read the engaged hours of a batch's people at once; `saw` adds the batch's own."""
+        from delivery.services.journeys.timing import engaged_times
 
-        self._clicks = click_times(list(contact_ids), now=self.now)
+        self._engaged = engaged_times(list(contact_ids), now=self.now)
 
-    def clicks_of(self, contact: Contact) -> list[datetime] | None:
-        """The person's click times if prefetched, else None (the caller reads them)."""
-        if self._clicks is None or contact.pk not in self._clicks:
+    def saw(self, contact_id: int, type: str, at: datetime) -> None:
+        """A behaviour event the batch just stored: what a fresh read would now find."""
+        from delivery.services.journeys.timing import ENGAGEMENT_TYPES
+
+        if self._engaged is not None and contact_id in self._engaged \
+                and type in ENGAGEMENT_TYPES:
+            self._engaged[contact_id].append(at)
+
+    def engagement_of(self, contact: Contact) -> list[datetime] | None:
+        """The person's engagement times if prefetched, else None (the caller reads them)."""
+        if self._engaged is None or contact.pk not in self._engaged:
             return None
-        return self._clicks[contact.pk]
+        return self._engaged[contact.pk]
