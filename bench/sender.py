@@ -93,6 +93,9 @@ def prepare(count: int) -> list[int]:
         "name": "Bench Sender", "sender_name": "Acme Outdoors",
         "support_contact": "help@acme.example", "website_domain": "acme.co"})
     variant = _variant(brand)
+    # A fresh run: an earlier run's texts would count against the daily cap, and the
+    # worker's re-check would defer every send instead of sending it.
+    Decision.objects.filter(brand=brand).delete()
     contacts = _contacts(brand, count)
     now = datetime.now(UTC)
     text = "Acme Outdoors: your cart is waiting https://acme.co/c Reply STOP to opt out"
