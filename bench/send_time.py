@@ -74,8 +74,9 @@ def main() -> None:
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         rows = list(pool.map(lambda s: compare(s, args.shoppers, args.days), seeds))
+    wall = time.monotonic() - started
     print(f"{args.shoppers} shoppers x {args.days} days per seed, {len(seeds)} seeds, "
-          f"{time.monotonic() - started:.0f} s, load {os.getloadavg()[0]:.1f}")
+          f"{args.jobs} at a time, {wall:.0f} s, load {os.getloadavg()[0]:.1f}")
     print(f"{'seed':>5} {'personal':>17} {'first open':>17} {'lift':>7} "
           f"{'near pref. (p / f)':>19}")
     for r in rows:
@@ -87,11 +88,14 @@ def main() -> None:
               f"{f['sends_near_preferred_hour'] / max(1, f['sends']):.0%}")
     mine, base = pooled(rows, "personal"), pooled(rows, "first_open_minute")
     wins = sum(1 for r in rows if r["difference"] > 0)
+    more_clicks = sum(1 for r in rows
+                      if r["personal"]["clicks"] > r["first_open_minute"]["clicks"])
     lift = mine["click_rate"] / base["click_rate"] - 1 if base["click_rate"] else None
     print(f"pooled: personal {mine['click_rate']:.2%} vs first open minute "
-          f"{base['click_rate']:.2%} (lift {lift:+.1%}); personal won {wins} of {len(rows)} "
-          f"seeds; near the preferred hour {mine['near_preferred_hour']:.0%} vs "
-          f"{base['near_preferred_hour']:.0%}")
+          f"{base['click_rate']:.2%} (lift {lift:+.1%}); a higher click rate in {wins} of "
+          f"{len(rows)} seeds, more clicks in {more_clicks}; clicks {mine['clicks']} vs "
+          f"{base['clicks']}, texts {mine['sends']} vs {base['sends']}; near the preferred "
+          f"hour {mine['near_preferred_hour']:.0%} vs {base['near_preferred_hour']:.0%}")
     print("invariants (both arms, all seeds): in quiet hours "
           f"{mine['sends_in_quiet_hours'] + base['sends_in_quiet_hours']}, after opt-out "
           f"{mine['sends_after_opt_out'] + base['sends_after_opt_out']}, cart after purchase "
@@ -100,7 +104,8 @@ def main() -> None:
     (RESULTS / "send_time.json").write_text(json.dumps({
         "shoppers": args.shoppers, "days": args.days, "seeds": rows,
         "pooled": {"personal": mine, "first_open_minute": base, "lift": lift,
-                   "personal_won": wins, "runs": len(rows)},
+                   "higher_click_rate": wins, "more_clicks": more_clicks, "runs": len(rows)},
+        "jobs": args.jobs, "wall_seconds": round(wall, 1),
         "load_average": os.getloadavg()}, indent=2))
 
 

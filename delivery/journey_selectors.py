@@ -13,6 +13,7 @@ from delivery import audience_selectors, send_time
 from delivery.audience_selectors import Moment
 from delivery.models import Contact, Journey, JourneyStep, Send, StageChange
 from delivery.services.journeys import brand_journeys, timing
+from delivery.services.journeys.context import personal_send_time_on
 
 STATUSES = [s.value for s in JourneyStep.Status]
 
@@ -94,6 +95,7 @@ class SendTimeProfile:
     brand: tuple[float, ...]    # p_h
     preferred_hour: int
     own_weight: float           # N / (N + k): how much of q is the person's own habit
+    switched_on: bool           # the brand's personal send time switch
 
 
 def send_time_profile(contact: Contact, *, now: datetime) -> SendTimeProfile | None:
@@ -108,4 +110,5 @@ def send_time_profile(contact: Contact, *, now: datetime) -> SendTimeProfile | N
     return SendTimeProfile(
         zone=contact.time_zones[0], person_hours=n, brand_clicks=sum(counts),
         person=person, brand=brand, preferred_hour=send_time.preferred_hour(person),
-        own_weight=n / (n + send_time.DEFAULT_PSEUDO_COUNT))
+        own_weight=n / (n + send_time.DEFAULT_PSEUDO_COUNT),
+        switched_on=personal_send_time_on(contact.brand_id))

@@ -8,16 +8,17 @@ texts are rare (a few a month for an engaged shopper); sessions are what tells w
 person is on their phone, as Braze's Intelligent Timing also counts session times beside
 opens and clicks (docs/domain.md).
 
-The model. Hours fall into 24 local hours. The brand's curve is its clicks by hour with one
-pseudo-click per hour (Laplace), so a brand with no clicks yet has a flat curve:
-
-    p_h = (c_h + 1) / (C + 24)
-
-A person's own counts n_h (N engaged hours in all) are first spread over neighbouring hours
+The model. Hours fall into 24 local hours. Counts are first spread over neighbouring hours
 with a Gaussian kernel around the clock (standard deviation 2 hours, the total kept): an
 evening at 18:40 and one at 20:10 are the same habit, and a handful of hours would otherwise
-crown whichever hour happened to get two. The spread counts ñ_h are then shrunk toward the
-brand's curve as the posterior mean of a Dirichlet prior with pseudo-count k (default 3, as
+crown whichever hour happened to get two. The brand's curve is its spread clicks by hour
+with one pseudo-click per hour (Laplace), so a brand with no clicks yet has a flat curve:
+
+    p_h = (c̃_h + 1) / (C + 24)
+
+(spread like a person's, so a brand whose clicks pile up in one hour, say after its morning
+campaigns, does not outweigh a person's evenings by being sharper). A person's spread counts
+ñ_h (N engaged hours in all) are then shrunk toward the brand's curve as the posterior mean of a Dirichlet prior with pseudo-count k (default 3, as
 if we had seen k hours of theirs spread like everyone else's):
 
     q_h = (ñ_h + k · p_h) / (N + k)
@@ -62,12 +63,13 @@ def brand_curve(click_hours: Iterable[int]) -> tuple[float, ...]:
     return brand_curve_of_counts(counts)
 
 
-def brand_curve_of_counts(counts: Sequence[int]) -> tuple[float, ...]:
-    """p_h from clicks per hour 0-23."""
+def brand_curve_of_counts(counts: Sequence[int], *, spread: float = SPREAD_HOURS
+                          ) -> tuple[float, ...]:
+    """p_h from clicks per hour 0-23, spread over neighbouring hours like a person's."""
     if len(counts) != HOURS:
         raise ValueError("one count per hour of the day")
     total = sum(counts)
-    return tuple((c + 1) / (total + HOURS) for c in counts)
+    return tuple((c + 1) / (total + HOURS) for c in spread_over_neighbours(counts, spread))
 
 
 def person_curve(hours: Iterable[int], prior: Sequence[float], *,

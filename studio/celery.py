@@ -41,10 +41,14 @@ def _schedule_periodic_tasks(sender, **_kwargs) -> None:
 
 @task_prerun.connect
 @task_postrun.connect
-def _recycle_database_connections(**_kwargs) -> None:
+def _recycle_database_connections(task=None, **_kwargs) -> None:
     """What Django does around each request: drop a connection past CONN_MAX_AGE, one left in
     a broken state, or (at its next use) one the server has closed. The connection otherwise
-    lives on across tasks (CELERY_DB_REUSE_MAX keeps Celery's fixup from closing it)."""
+    lives on across tasks (CELERY_DB_REUSE_MAX keeps Celery's fixup from closing it). An
+    eager task runs inside its caller, perhaps in its transaction: left alone, as the fixup
+    leaves it."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
     from django.db import close_old_connections
 
     close_old_connections()

@@ -193,7 +193,8 @@ def send_time_view(profile) -> dict | None:
     return {"profile": profile, "svg": mark_safe(svg),
             "own_percent": round(profile.own_weight * 100),
             "moves_texts": profile.person_hours >= send_time.MIN_OWN_HOURS,
-            "min_hours": send_time.MIN_OWN_HOURS}
+            "min_hours": send_time.MIN_OWN_HOURS,
+            "min_gain_percent": round((send_time.MIN_GAIN - 1) * 100)}
 
 
 # --- Guardrails history ---------------------------------------------------------------------

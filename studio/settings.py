@@ -263,7 +263,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
 # machine's CPU while the quickstart drained its queue (bench/drain.py). Set, the fixup closes
 # them only every this many tasks, and the worker's task signals (studio/celery.py) apply
 # CONN_MAX_AGE and the health check to each task the way Django applies them to requests.
-CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=1)
+# 0: Celery's default again (a new connection for every task).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -34,8 +34,9 @@ class Report:
 
 @dataclass(frozen=True)
 class Marks:
-    """The highest send and step ids before the run: what a run reports is only its own
-    rows, never an earlier run's kept ones (the demo keeps a simulation of its own)."""
+    """The highest send and step ids before the run. A run reports only rows past them and
+    for its own shoppers' numbers: never an earlier run's kept rows (the demo keeps a
+    simulation of its own), nor the brand's real traffic committed meanwhile."""
 
     send_id: int
     step_id: int
@@ -52,8 +53,11 @@ class Marks:
 def measure(brand: Brand, report: Report, marks: Marks,
             preferred: dict[str, tuple[str, int]]) -> int:
     """Fill `report` from the run's rows; return how many texts went out within an hour of
-    the shopper's preferred local hour (`preferred`: phone -> (zone, hour), ground truth)."""
-    steps = JourneyStep.objects.filter(brand=brand, pk__gt=marks.step_id)
+    the shopper's preferred local hour (`preferred`: each shopper's phone -> (zone, hour),
+    the ground truth)."""
+    phones = list(preferred)
+    steps = JourneyStep.objects.filter(brand=brand, pk__gt=marks.step_id,
+                                       contact__phone__in=phones)
     report.journeys_fired = steps.filter(status=JourneyStep.Status.FIRED).count()
     report.exits = dict(Counter(steps.exclude(status__in=["pending", "fired"])
                                 .values_list("reason", flat=True)))
@@ -61,8 +65,8 @@ def measure(brand: Brand, report: Report, marks: Marks,
                                  .values_list("reason", flat=True)))
     report.steps_by_journey = dict(Counter(steps.values_list("intent", flat=True)))
     window = delivery_settings(brand).policy.send_window
-    sent = Send.objects.filter(brand=brand, pk__gt=marks.send_id, sent_at__isnull=False
-                               ).select_related("contact", "decision")
+    sent = Send.objects.filter(brand=brand, pk__gt=marks.send_id, to_phone__in=phones,
+                               sent_at__isnull=False).select_related("contact", "decision")
     report.sends = sent.count()
     near = 0
     for send in sent:

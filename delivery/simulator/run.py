@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from brandguard.models import Brand
 from copygen.models import Variant
@@ -170,7 +171,8 @@ class Simulation:
         """Kept runs end what is still waiting: the shoppers' numbers are made up, and a real
         worker would otherwise fire their steps and send their texts in real time. The
         run's filler copy is retired: no one reviewed it, so no real person may get it."""
-        Variant.objects.filter(pk__in=self.filled).update(status=Variant.Status.RETIRED)
+        Variant.objects.filter(pk__in=self.filled).update(status=Variant.Status.RETIRED,
+                                                          updated_at=timezone.now())
         phones = list(self.by_phone)
         JourneyStep.objects.filter(brand=self.brand, contact__phone__in=phones,
                                    status=JourneyStep.Status.PENDING).update(

@@ -66,6 +66,12 @@ def stage_label(value: str) -> str:
 
 
 @register.filter
+def words(value) -> str:
+    """A machine value as words: `fixed_line_or_mobile` -> "fixed line or mobile"."""
+    return str(value).replace("_", " ").lower()
+
+
+@register.filter
 def person(user, fallback: str = "unknown") -> str:
     """Full name, else username, else ``fallback``. A filter rather than
     ``a.get_full_name|default:a.username``: Django raises on a filter ARGUMENT that does not

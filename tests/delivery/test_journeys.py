@@ -507,3 +507,26 @@ def test_a_batch_of_events_times_steps_as_single_events_do(client, shop, api_key
                     {"events": [{**b, "phone": batched.phone} for b in history("batch")]})
     assert response.status_code == 200 and not response.json()["errors"], response.content
     assert _cross_sell_hour(alone) == _cross_sell_hour(batched) == 19
+
+
+def test_a_batch_counts_only_the_history_a_single_event_would_read(client, shop, api_key):
+    """A view from 200 days ago is outside the 180 days the history read covers: sent alone
+    it never counts, so in a batch it must not either (one evening plus the purchase is two
+    engaged hours, under the three it takes to move a text)."""
+    def history(prefix: str) -> list[dict]:
+        return [
+            {"event_id": f"{prefix}-old", "type": "product_viewed", "product": TENT,
+             "occurred_at": _ny(200, 19).isoformat()},
+            {"event_id": f"{prefix}-v", "type": "product_viewed", "product": TENT,
+             "occurred_at": _ny(3, 19).isoformat()},
+            {"event_id": f"{prefix}-o", "type": "purchased", "order": {"id": prefix,
+                                                                        "value": 20},
+             "occurred_at": _ny(1, 9, 30).isoformat()}]
+
+    alone, batched = make_contact(shop, "+12125550122"), make_contact(shop, "+12125550111")
+    for body in history("alone"):
+        assert post(client, api_key, EVENTS, {**body, "phone": alone.phone}).status_code == 202
+    response = post(client, api_key, "/api/v1/events/batch",
+                    {"events": [{**b, "phone": batched.phone} for b in history("batch")]})
+    assert response.status_code == 200 and not response.json()["errors"], response.content
+    assert _cross_sell_hour(alone) == _cross_sell_hour(batched) == 9

@@ -33,7 +33,7 @@ def test_counts_need_one_per_hour():
 
 def test_without_history_the_person_follows_the_brand():
     prior = brand_curve([19] * 50 + [9] * 10)
-    assert person_curve([], prior) == prior
+    assert person_curve([], prior) == pytest.approx(prior)
     assert preferred_hour(person_curve([], prior)) == 19
 
 
@@ -58,6 +58,18 @@ def test_spreading_shares_an_hour_with_its_neighbours_around_the_clock():
     assert abs(sum(spread) - 1) < 1e-12
     assert spread[23] > spread[0] == spread[22] > spread[1] == spread[21] > spread[12] == 0
     assert send_time.spread_over_neighbours([3] + [0] * 23, 0) == tuple([3.0] + [0.0] * 23)
+
+
+def test_a_brand_piled_into_one_hour_does_not_outweigh_a_persons_evenings():
+    """The brand's clicks all at 10:00 (its morning campaigns); five evenings of theirs and
+    one morning purchase. Spread alike, the person's habit wins; were only the person's
+    counts spread, the brand's single sharp hour would."""
+    counts = [0] * 24
+    counts[10] = 20
+    mine = [19, 19, 19, 19, 19, 9]
+    assert preferred_hour(person_curve(mine, send_time.brand_curve_of_counts(counts))) == 19
+    sharp = send_time.brand_curve_of_counts(counts, spread=0)
+    assert preferred_hour(person_curve(mine, sharp)) == 10
 
 
 def test_two_evenings_an_hour_apart_make_one_habit():

@@ -83,7 +83,8 @@ def test_a_worker_reuses_its_connection_and_reconnects_when_the_server_drops_it(
     broker, log_path = tmp_path / "broker", tmp_path / "worker.log"
     point_publisher_at(broker)
     env = {"DJANGO_ENV": "test", "CELERY_BROKER_URL": "", "CELERY_BROKER_DIR": str(broker),
-           "STUDIO_DB_NAME": connection.settings_dict["NAME"], "SMS_PROVIDER": "console"}
+           "STUDIO_DB_NAME": connection.settings_dict["NAME"], "SMS_PROVIDER": "console",
+           "DATABASE_CONN_MAX_AGE": "60", "CELERY_DB_REUSE_MAX": "1000"}
     try:
         with log_path.open("w") as log, celery_worker(env, name="connections", log=log):
             _queue(client, key, phones[:1])
@@ -105,6 +106,6 @@ def test_a_worker_reuses_its_connection_and_reconnects_when_the_server_drops_it(
     opened = _sessions_opened() - before
     # 29 texts before the kill, 10 after: one new session for the reconnect (and perhaps
     # this test's own), not one or two per text.
-    assert opened <= 4, opened
+    assert 1 <= opened <= 4, opened
     assert Send.objects.filter(brand=brand, status="sent").count() == 40
     assert OutboxMessage.objects.filter(brand=brand, kind="sent").count() == 40

@@ -39,6 +39,17 @@ def test_a_copywriter_reads_but_cannot_act(client, brand, copywriter, person):
     assert not Contact.objects.get(pk=person.pk).opted_out
 
 
+def test_the_person_card_names_merge_fields_and_reads_the_number_type_as_words(
+        client, brand, copywriter, person):
+    client.force_login(copywriter)
+    page = client.get(url(brand, f"{person.pk}/")).content.decode()
+    card = page[page.index('id="facts-h"'):page.index("</section>", page.index('id="facts-h"'))]
+    assert "<dt><code>first_name</code></dt><dd>Riley</dd>" in card
+    assert "fill the merge fields of the same name" in card
+    assert "<dt>Type</dt><dd>fixed line or mobile" in card and "_" not in card.split(
+        "<dt>Type</dt>")[1]
+
+
 def test_search_finds_a_number_typed_in_any_format(client, brand, manager, person):
     client.force_login(manager)
     for typed in ("(415) 555-0123", "415.555.0123", "+1 415 555 0123", "14155550123"):

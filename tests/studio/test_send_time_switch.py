@@ -87,6 +87,8 @@ def test_on_a_step_moves_to_the_persons_hour_and_fires_there(client, manager, br
     step = evening_clicker_buys(client, brand)
     assert step.due_at.astimezone(NY).hour == 19
     assert step.trigger_at + timedelta(days=3) <= step.due_at < step.expires_at
+    page = client.get(f"/studio/b/{brand.slug}/contacts/{step.contact_id}/").content.decode()
+    assert "moves to a later hour only if it is at least 25% likelier" in page
     send = fire_and_get_send(step)
     assert send.scheduled_for == step.due_at
 
@@ -105,6 +107,11 @@ def test_off_a_step_goes_at_the_first_open_minute_and_fires_there(client, manage
         assert step.due_at.astimezone(NY).hour != 19
     send = fire_and_get_send(step)
     assert send.scheduled_for == expected
+    # The person's page says what happens to their texts now, not what would if it were on.
+    page = client.get(f"/studio/b/{brand.slug}/contacts/{step.contact_id}/").content.decode()
+    caption = page[page.index('id="send-time-h"'):page.index('id="ledger-h"')]
+    assert "Personal send time is off for this brand" in caption
+    assert "moves to a later hour" not in caption
 
 
 def test_turning_it_back_on_keeps_the_other_lifecycle_settings(client, manager, brand):

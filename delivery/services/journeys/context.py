@@ -68,6 +68,7 @@ class BrandContext:
     _curve: tuple[float, ...] | None = field(default=None, repr=False)
     _lifecycle: tuple[LifecycleSettings | None] | None = field(default=None, repr=False)
     _engaged: dict[int, list[datetime]] | None = field(default=None, repr=False)
+    _unsettled: list[int] = field(default_factory=list, repr=False)
 
     @classmethod
     def load(cls, brand: Brand, *, now: datetime) -> BrandContext:
@@ -109,12 +110,24 @@ class BrandContext:
         self._engaged = engaged_times(list(contact_ids), now=self.now)
 
     def saw(self, contact_id: int, type: str, at: datetime) -> None:
-        """A behaviour event the batch just stored: what a fresh read would now find."""
-        from delivery.services.journeys.timing import ENGAGEMENT_TYPES
+        """A behaviour event the batch is storing: what a fresh read would find once it
+        commits (the same window as the read). `settle` says whether it did."""
+        from delivery.services.journeys.timing import ENGAGEMENT_TYPES, PERSON_HISTORY_SPAN
 
-        if self._engaged is not None and contact_id in self._engaged \
-                and type in ENGAGEMENT_TYPES:
-            self._engaged[contact_id].append(at)
+        if self._engaged is None or contact_id not in self._engaged \
+                or type not in ENGAGEMENT_TYPES \
+                or not self.now - PERSON_HISTORY_SPAN <= at <= self.now:
+            return
+        self._engaged[contact_id].append(at)
+        self._unsettled.append(contact_id)
+
+    def settle(self, *, stored: bool) -> None:
+        """After each event of a batch: keep what `saw` added if the event was stored,
+        drop it if its transaction rolled back or it was a duplicate."""
+        if not stored and self._engaged is not None:
+            for contact_id in self._unsettled:
+                self._engaged[contact_id].pop()
+        self._unsettled.clear()
 
     def engagement_of(self, contact: Contact) -> list[datetime] | None:
         """The person's engagement times if prefetched, else None (the caller reads them)."""
