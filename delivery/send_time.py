@@ -18,8 +18,9 @@ with one pseudo-click per hour (Laplace), so a brand with no clicks yet has a fl
 
 (spread like a person's, so a brand whose clicks pile up in one hour, say after its morning
 campaigns, does not outweigh a person's evenings by being sharper). A person's spread counts
-ñ_h (N engaged hours in all) are then shrunk toward the brand's curve as the posterior mean of a Dirichlet prior with pseudo-count k (default 3, as
-if we had seen k hours of theirs spread like everyone else's):
+ñ_h (N engaged hours in all) are then shrunk toward the brand's curve as the posterior mean
+of a Dirichlet prior with pseudo-count k (default 3, as if we had seen k hours of theirs
+spread like everyone else's):
 
     q_h = (ñ_h + k · p_h) / (N + k)
 
@@ -52,15 +53,19 @@ HOURS = 24
 DEFAULT_PSEUDO_COUNT = 3.0
 SPREAD_HOURS = 2.0  # the kernel's standard deviation, in hours
 MIN_OWN_HOURS = 3  # fewer engaged hours of the person's own: the first open minute
-MIN_GAIN = 1.25  # move a text only to an hour this much likelier than the one it was due in
+MIN_GAIN = 1.25  # move a text only to an hour this much likelier than the first allowed one
 MAX_CANDIDATES = 24 * 14  # a two-week window is the longest worth scanning hour by hour
 
 
-def brand_curve(click_hours: Iterable[int]) -> tuple[float, ...]:
+def hour_counts(hours: Iterable[int]) -> list[int]:
     counts = [0] * HOURS
-    for hour in click_hours:
+    for hour in hours:
         counts[hour % HOURS] += 1
-    return brand_curve_of_counts(counts)
+    return counts
+
+
+def brand_curve(click_hours: Iterable[int]) -> tuple[float, ...]:
+    return brand_curve_of_counts(hour_counts(click_hours))
 
 
 def brand_curve_of_counts(counts: Sequence[int], *, spread: float = SPREAD_HOURS
@@ -79,9 +84,7 @@ def person_curve(hours: Iterable[int], prior: Sequence[float], *,
     shrunk toward the brand's curve."""
     if k <= 0:
         raise ValueError("the pseudo-count k must be positive")
-    counts = [0] * HOURS
-    for hour in hours:
-        counts[hour % HOURS] += 1
+    counts = hour_counts(hours)
     total = sum(counts)
     spread_counts = spread_over_neighbours(counts, spread)
     return tuple((n + k * p) / (total + k) for n, p in zip(spread_counts, prior, strict=True))

@@ -4,11 +4,11 @@ the decision it belongs to (a purchase is a conversion) and moves the person's s
 journeys (delivery.services.journeys), in one transaction, under the person's row lock.
 
 A batch (`POST /api/v1/events/batch`) reads once what its events share (the brand's
-journeys, settings, thresholds and click curve; its people's engaged hours, kept current
-as its events are stored; which of its event_ids are stored already) and then takes its events in order, each in a transaction of
-its own: a person's lock is held for one event, never for a whole batch, so batches from
-concurrent flows naming the same people do not queue behind each other, and a refused or
-raced event leaves the others standing.
+journeys, settings, thresholds and click curve; its people's engaged hours, kept current as
+its events are stored; which of its event_ids are stored already) and then takes its events
+in order, each in a transaction of its own: a person's lock is held for one event, never for
+a whole batch, so batches from concurrent flows naming the same people do not queue behind
+each other, and a refused or raced event leaves the others standing.
 """
 
 from __future__ import annotations

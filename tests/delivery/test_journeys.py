@@ -460,6 +460,18 @@ def _cross_sell_hour(contact) -> int:
     return step.due_at.astimezone(ZoneInfo(NY_ZONE)).hour
 
 
+def _alone_and_batched(client, key, shop, history, phones):
+    """The same history twice: one event per request for one person, one batch request
+    for the other (`history(prefix)` gives the events, the prefix keeps event_ids apart)."""
+    alone, batched = (make_contact(shop, phone) for phone in phones)
+    for body in history("alone"):
+        assert post(client, key, EVENTS, {**body, "phone": alone.phone}).status_code == 202
+    response = post(client, key, "/api/v1/events/batch",
+                    {"events": [{**b, "phone": batched.phone} for b in history("batch")]})
+    assert response.status_code == 200 and not response.json()["errors"], response.content
+    return alone, batched
+
+
 def test_a_shopper_who_never_clicked_gets_the_hour_they_shop(client, shop, api_key):
     """No clicks of theirs, five evenings of browsing (a busy session counts once): the
     cross-sell waits for 19:00 New York time, not the brand's busy 10:00."""
@@ -500,12 +512,8 @@ def test_a_batch_of_events_times_steps_as_single_events_do(client, shop, api_key
                      "occurred_at": _ny(1, 9, 30).isoformat()})
         return body
 
-    alone, batched = make_contact(shop, "+12125550144"), make_contact(shop, "+12125550133")
-    for body in history("alone"):
-        assert post(client, api_key, EVENTS, {**body, "phone": alone.phone}).status_code == 202
-    response = post(client, api_key, "/api/v1/events/batch",
-                    {"events": [{**b, "phone": batched.phone} for b in history("batch")]})
-    assert response.status_code == 200 and not response.json()["errors"], response.content
+    alone, batched = _alone_and_batched(client, api_key, shop, history,
+                                        ("+12125550144", "+12125550133"))
     assert _cross_sell_hour(alone) == _cross_sell_hour(batched) == 19
 
 
@@ -523,10 +531,6 @@ def test_a_batch_counts_only_the_history_a_single_event_would_read(client, shop,
                                                                         "value": 20},
              "occurred_at": _ny(1, 9, 30).isoformat()}]
 
-    alone, batched = make_contact(shop, "+12125550122"), make_contact(shop, "+12125550111")
-    for body in history("alone"):
-        assert post(client, api_key, EVENTS, {**body, "phone": alone.phone}).status_code == 202
-    response = post(client, api_key, "/api/v1/events/batch",
-                    {"events": [{**b, "phone": batched.phone} for b in history("batch")]})
-    assert response.status_code == 200 and not response.json()["errors"], response.content
+    alone, batched = _alone_and_batched(client, api_key, shop, history,
+                                        ("+12125550122", "+12125550111"))
     assert _cross_sell_hour(alone) == _cross_sell_hour(batched) == 9
